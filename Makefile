@@ -1,0 +1,44 @@
+# ims-indicators: the Makefile is the interface (setup · demo · run · test · serve · bench).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Prefect: project-local home, no telemetry, and enough time for the first start's migrations.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export PREFECT_LOGGING_LEVEL ?= WARNING
+
+.PHONY: setup chromium demo run test serve bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+# Debian's chromium prints PDFs, renders PNGs (kaleido) and runs the browser tests.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+
+demo: setup
+	@test -f data/raw/schools.csv || $(BIN)/ims demo-data
+
+run: setup chromium demo
+	$(BIN)/ims run
+
+test: setup chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+serve: setup
+	$(BIN)/ims serve
+
+bench: setup
+	$(BIN)/python benchmarks/ingest.py --rows 1000000
+
+clean:
+	rm -rf data/warehouse.duckdb* data/curated/* data/rejected reports .prefect gx

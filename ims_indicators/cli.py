@@ -1,0 +1,141 @@
+"""The ``ims`` command. Each command is thin: it calls plain functions (or the Prefect flows for ``run``).
+
+Progress and errors go to stderr, data to stdout (``--json`` prints JSON). Refused input exits 1 with a
+message naming file, row, column and what was expected; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="ims-indicators: ingest, validate, benchmark, score and report the IMS network's data.")
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a refusal/error to stderr and exit (never a traceback)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code=code)
+
+
+def print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def print_table(rows: list[dict], title: str | None = None, columns: list[str] | None = None) -> None:
+    table = Table(title=title, show_lines=False)
+    columns = columns or (list(rows[0]) if rows else [])
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(escape("" if r.get(c) is None else str(r.get(c))) for c in columns))
+    out.print(table)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, or data/raw-style folders <dataset>/<school>/<yyyy-yy>/.")],
+    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Dataset of the file(s), if not in the path.")] = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="School id, if not in the path.")] = None,
+    year: Annotated[Optional[str], typer.Option("--year", help="Academic year (2023/24), if not in the path.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the submissions as JSON.")] = False,
+) -> None:
+    """Ingest submission files: keep them, read, validate, quarantine and publish curated data.
+
+    The same file twice changes nothing; a new file for the same dataset, school and year supersedes the
+    old one (both stay in `ims submissions`). Refused files are kept under data/rejected/.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ims_indicators.errors import WarehouseBusy
+    from ims_indicators.ingest import ingest_paths
+    from ims_indicators.ingest.stage import discover
+    from ims_indicators.lock import writer_lock
+    from ims_indicators.warehouse import open_warehouse
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        fail(f"{missing[0]}: no such file or folder; expected a submission file or a data/raw-style folder")
+    files = discover(paths)
+    if not files:
+        fail(f"{paths[0]}: no .csv, .xlsx or .txt files found; expected submission files")
+    try:
+        with writer_lock("ims ingest", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
+                open_warehouse() as con, \
+                Progress(TextColumn("[bold]ingest[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                         TextColumn("{task.fields[rows]:,} rows"), console=err, transient=True) as bar:
+            task = bar.add_task("files", total=len(files), rows=0)
+            total = {"rows": 0}
+
+            def step(name: str, rows: int) -> None:
+                total["rows"] += rows
+                bar.update(task, advance=1, description=name[:40], rows=total["rows"])
+
+            report = ingest_paths(con, files, dataset=dataset, school_id=school, academic_year=year, progress=step)
+    except WarehouseBusy as exc:
+        fail(str(exc))
+    results = [r.as_dict() for r in report.results]
+    if as_json:
+        print_json(results)
+    else:
+        shown = [r for r in results if r["status"] != "unchanged"]
+        if shown:
+            print_table(shown, columns=["submission_id", "status", "rows_in", "rows_quarantined", "reason"])
+        s = report.summary()
+        out.print(f"{s['files']} file(s): " + ", ".join(f"{n} {k}" for k, n in sorted(s["statuses"].items()))
+                  + f"; {s['rows_in']:,} rows in, {s['rows_quarantined']:,} quarantined")
+    for r in report.refused:
+        err.print(f"[bold red]refused:[/] {escape(r.reason or '')}", highlight=False)
+    if report.refused:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def submissions(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Only this dataset.")] = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+) -> None:
+    """List every submission received: status, sha256, row counts, what superseded it."""
+    from ims_indicators.submissions import list_submissions
+
+    rows = list_submissions(dataset=dataset, school_id=school)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, columns=["submission_id", "status", "rows_in", "rows_quarantined", "superseded_by",
+                                   "reason"])
+
+
+@app.command()
+def quarantine(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    submission: Annotated[Optional[str], typer.Option("--submission", help="Only rows of this submission.")] = None,
+) -> None:
+    """List the rows held back, with the rule each broke and why."""
+    from ims_indicators.submissions import list_quarantine
+
+    rows = list_quarantine(submission)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, columns=["submission_id", "source_row", "rule", "column_name", "reason"])
+        err.print(f"{len(rows)} quarantined row finding(s)")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,245 @@
+"""Load a received file into a DuckDB table of text cells, one column per contract column.
+
+CSV goes through DuckDB's own reader (any common dialect, transcoded to UTF-8 first when needed);
+XLSX through calamine. Either way the result is a table ``source_row BIGINT, <contract columns> VARCHAR``
+where ``source_row`` is the line in the CSV / the row in the sheet as the sender sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import mmap
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ims_indicators import settings
+from ims_indicators.contracts import Contract, header_map, normalise_header
+from ims_indicators.errors import InputRefused
+from ims_indicators.read import sniff
+from ims_indicators.warehouse import quote_ident
+
+XLSX_MAGIC = b"PK\x03\x04"
+HEADER_SEARCH_ROWS = 12
+TOTAL_WORDS = {"total", "totals", "sum", "summe", "gesamt", "insgesamt", "totale", "totaal", "totalt", "razem",
+               "ensemble", "total general", "grand total", "overall", "all"}
+_counter = itertools.count()
+
+
+@dataclass
+class RawTable:
+    name: str  # temp table in the connection
+    columns: list[str]  # contract columns present in the file
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal_comma: bool = False
+    unreadable: list[dict] = field(default_factory=list)  # lines the CSV parser could not split
+
+
+def _find_header(rows: list[list[str]], contract: Contract, file: str) -> tuple[int, dict[int, str]]:
+    """Index of the header row among the first rows and {field position: contract column}."""
+    names = header_map(contract.name)
+    need = max(2, (len(contract.required) + 1) // 2)
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping: dict[int, str] = {}
+        for pos, cell in enumerate(row):
+            col = names.get(normalise_header(cell))
+            if col is None:
+                continue
+            if col in mapping.values():
+                raise InputRefused(file, f"two columns map to {col!r} (header {cell!r}); expected each column once",
+                                   row=i + 1, column=str(cell))
+            mapping[pos] = col
+        if len(mapping) >= need:
+            return i, mapping
+    raise InputRefused(file, f"no header row found in the first {HEADER_SEARCH_ROWS} rows; expected columns "
+                             f"{', '.join(contract.required)}", row=1)
+
+
+def _check_required(mapping: dict[int, str], contract: Contract, file: str, header_row: int,
+                    implied: set[str]) -> None:
+    missing = [c for c in contract.required if c not in mapping.values() and c not in implied
+               and contract.column(c).default is None]
+    if missing:
+        raise InputRefused(file, f"required column(s) missing: {', '.join(missing)}; expected the "
+                                 f"{contract.name} columns {', '.join(contract.required)}", row=header_row,
+                           column=", ".join(missing))
+
+
+def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) -> np.ndarray:
+    """Physical line numbers of the rows DuckDB returned (it skips empty lines and the rejected ones)."""
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8)
+        ends = np.flatnonzero(data == 10)  # position of each line's '\n'
+        if len(data) and data[-1] != 10:
+            ends = np.append(ends, len(data))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        length = ends - starts
+        blank = (length == 0) | ((length == 1) & (data[np.minimum(starts, len(data) - 1)] == 13))
+        del data
+    lines = np.arange(1, len(ends) + 1)
+    keep = (lines >= first_line) & ~blank & ~np.isin(lines, np.fromiter(rejected, dtype=np.int64))
+    lines = lines[keep]
+    if len(lines) != n_good:  # quoted fields spanning lines: number the records instead (documented)
+        return np.arange(first_line, first_line + n_good)
+    return lines
+
+
+def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
+    encoding = sniff.detect_encoding(path)
+    lines = sniff.sample_lines(path, encoding)
+    if not any(ln.strip() for ln in lines):
+        raise InputRefused(path.name, "the file is empty; expected a header row and data rows", row=1)
+    delimiter = sniff.detect_delimiter(lines)
+    rows = [sniff.split_line(ln, delimiter) for ln in lines[:HEADER_SEARCH_ROWS]]
+    header_idx, mapping = _find_header(rows, contract, path.name)
+    _check_required(mapping, contract, path.name, header_idx + 1, implied)
+    n_fields = len(rows[header_idx])
+    if n_fields > settings.max_columns():
+        raise InputRefused(path.name, f"{n_fields} columns; at most {settings.max_columns()} are accepted "
+                                      "(IMS_MAX_COLUMNS)", row=header_idx + 1)
+    readable = path
+    if encoding not in ("utf-8", "utf-8-sig"):
+        readable = sniff.transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}.utf8.csv")
+    name = f"raw_{next(_counter)}"
+    rej, scan = f"rej_{name}", f"scan_{name}"
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {name}_in AS
+            SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
+                                   columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
+                                   rejects_scan='{scan}', strict_mode=false, max_line_size=10000000)""",
+                    [str(readable), delimiter])
+        unreadable = [
+            {"source_row": int(line), "rule": "read.csv_line", "column": None,
+             "reason": f"line {int(line)} could not be read: {etype.lower()} (expected {n_fields} fields "
+                       f"separated by {delimiter!r})", "row_json": None}
+            for line, etype in con.execute(
+                f"SELECT line, any_value(error_type) FROM {rej} GROUP BY line ORDER BY line").fetchall()]
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {rej}")
+        con.execute(f"DROP TABLE IF EXISTS {scan}")
+    n_good = con.execute(f"SELECT count(*) FROM {name}_in").fetchall()[0][0]
+    numbers = _line_numbers(readable, header_idx + 2, n_good, {u["source_row"] for u in unreadable})
+    con.register(f"{name}_lines", pd.DataFrame({"source_row": numbers}))
+    select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT l.source_row, {select}
+        FROM (SELECT *, row_number() OVER () AS _i FROM {name}_in) r
+        JOIN (SELECT source_row, row_number() OVER () AS _i FROM {name}_lines) l USING (_i)""")
+    con.unregister(f"{name}_lines")
+    con.execute(f"DROP TABLE {name}_in")
+    if readable != path:
+        readable.unlink(missing_ok=True)
+    return RawTable(name, list(mapping.values()), delimiter, encoding, unreadable=unreadable)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse workbooks that are not zips or that would inflate past the size limit (zip bombs)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile:
+        raise InputRefused(path.name, "the workbook cannot be opened (not a valid XLSX zip)") from None
+    if total > settings.max_file_bytes():
+        raise InputRefused(path.name, f"the workbook inflates to {total:,} bytes; at most "
+                                      f"{settings.max_file_bytes():,} are accepted (IMS_MAX_FILE_BYTES)")
+
+
+def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
+    if path.suffix.lower() != ".xls":
+        _check_zip(path)
+    try:
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        if sheet.height > settings.max_rows() + HEADER_SEARCH_ROWS:
+            raise InputRefused(path.name, f"the sheet has {sheet.height:,} rows; at most {settings.max_rows():,} "
+                                          "are accepted (IMS_MAX_ROWS)")
+        if sheet.width > settings.max_columns():
+            raise InputRefused(path.name, f"the sheet has {sheet.width} columns; at most {settings.max_columns()} "
+                                          "are accepted (IMS_MAX_COLUMNS)")
+        cells = sheet.to_python(skip_empty_area=False)
+    except InputRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - calamine raises many kinds for broken workbooks
+        raise InputRefused(path.name, f"the workbook cannot be read ({type(exc).__name__}: {exc}); "
+                                      "expected an XLSX with the data on the first sheet") from None
+    texts = [[_cell_text(v) for v in row] for row in cells]
+    if not any(any(r) for r in texts):
+        raise InputRefused(path.name, "the first sheet is empty; expected a header row and data rows", row=1)
+    header_idx, mapping = _find_header([[c or "" for c in r] for r in texts], contract, path.name)
+    _check_required(mapping, contract, path.name, header_idx + 1, implied)
+    data = {"source_row": list(range(header_idx + 2, len(texts) + 1))}
+    for pos, col in mapping.items():
+        data[col] = [r[pos] if pos < len(r) else None for r in texts[header_idx + 1:]]
+    frame = pd.DataFrame(data).astype({c: "object" for c in mapping.values()})
+    name = f"raw_{next(_counter)}"
+    con.register(f"{name}_df", frame)
+    casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in mapping.values())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT source_row::BIGINT AS source_row, {casts} "
+                f"FROM {name}_df")
+    con.unregister(f"{name}_df")
+    return RawTable(name, list(mapping.values()))
+
+
+def load_raw(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
+    """Load a CSV or XLSX submission as text cells (refuses what cannot be read as a table)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InputRefused(path.name, "the file is empty; expected a header row and data rows", row=1)
+    if size > settings.max_file_bytes():
+        raise InputRefused(path.name, f"the file has {size:,} bytes; at most {settings.max_file_bytes():,} are "
+                                      "accepted (IMS_MAX_FILE_BYTES)")
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        if path.suffix.lower() == ".xls" or magic.startswith(XLSX_MAGIC):
+            table = load_xlsx(con, path, contract, implied)
+        else:
+            raise InputRefused(path.name, "the file is named like a workbook but is not an XLSX zip")
+    else:
+        table = load_csv(con, path, contract, implied)
+    n = con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+    if n > settings.max_rows():
+        raise InputRefused(path.name, f"{n:,} data rows; at most {settings.max_rows():,} are accepted (IMS_MAX_ROWS)")
+    _drop_blank_and_totals(con, table, contract)
+    return table
+
+
+def _drop_blank_and_totals(con: duckdb.DuckDBPyConnection, table: RawTable, contract: Contract) -> None:
+    """Remove rows with no value at all, and trailing totals rows (label 'Total' in a key or text column)."""
+    cols = table.columns
+    any_value = " OR ".join(f"NULLIF(trim({quote_ident(c)}), '') IS NOT NULL" for c in cols)
+    con.execute(f"DELETE FROM {table.name} WHERE NOT ({any_value})")
+    label_cols = [c for c in cols if contract.column(c).kind in ("enum", "slug", "text", "year")]
+    while label_cols:
+        last = con.execute(f"SELECT source_row, {', '.join(quote_ident(c) for c in label_cols)} FROM {table.name} "
+                           "ORDER BY source_row DESC LIMIT 1").fetchall()
+        if not last:
+            return
+        labels = {normalise_header(v).rstrip(":") for v in last[0][1:] if v}
+        if not labels & TOTAL_WORDS:
+            return
+        con.execute(f"DELETE FROM {table.name} WHERE source_row = ?", [last[0][0]])

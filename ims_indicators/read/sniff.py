@@ -1,0 +1,103 @@
+"""Find out what a received text file is: its encoding, its CSV dialect, where its header is."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ims_indicators.errors import InputRefused
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (";", ",", "\t", "|")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    encoding: str  # python codec name of the received bytes
+    delimiter: str
+    quote: str = '"'
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8-sig', 'utf-8', 'utf-16' or a single-byte code page (cp1252 …); refuses binary files."""
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise InputRefused(path.name, "the file is binary (it contains NUL bytes); expected a CSV text file or XLSX")
+    # Valid UTF-8 through the whole file is UTF-8; decode incrementally so big files stay out of memory.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(4 * 1024 * 1024):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head, cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2"]).best()
+    enc = best.encoding if best is not None else "cp1252"
+    # charset-normalizer names latin_1 where cp1252 is the superset that Excel really writes
+    return "cp1252" if enc in ("latin_1", "iso8859_1", "ascii") else enc
+
+
+def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:
+    """Stream a non-UTF-8 file into a UTF-8 copy (DuckDB reads UTF-8). Undecodable bytes are refused."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, encoding=encoding, newline="") as src, open(dest, "w", encoding="utf-8", newline="") as out:
+            shutil.copyfileobj(src, out, 4 * 1024 * 1024)
+    except UnicodeDecodeError as exc:
+        raise InputRefused(path.name, f"byte {exc.start} cannot be read as {encoding}; expected UTF-8 or Windows-1252 text") from None
+    return dest
+
+
+def sample_lines(path: Path, encoding: str, n: int = 60) -> list[str]:
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        text = fh.read(SAMPLE_BYTES)
+    return text.splitlines()[:n]
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the sample into the most consistent number of fields (> 1)."""
+    body = [ln for ln in lines if ln.strip()]
+    if not body:
+        return ","
+    best, best_score = ",", -1.0
+    for delim in DELIMITERS:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO("\n".join(body[:40])), delimiter=delim)]
+        except csv.Error:
+            continue
+        if not counts or max(counts) < 2:
+            continue
+        modal = max(set(counts), key=counts.count)
+        score = counts.count(modal) / len(counts) * min(modal, 50)
+        if score > best_score:
+            best, best_score = delim, score
+    if best_score < 0:
+        try:  # a single-column file or something odd: let clevercsv have a say
+            import clevercsv
+
+            found = clevercsv.Detector().detect("\n".join(body[:40]), delimiters=list(DELIMITERS))
+            if found is not None and found.delimiter:
+                return found.delimiter
+        except Exception:  # noqa: BLE001 - a detector failure only means "no better guess"
+            pass
+    return best
+
+
+def split_line(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return line.split(delimiter)

@@ -1,0 +1,72 @@
+"""Weighted aggregation, level by level, vectorised over units and (optionally) Monte Carlo draws.
+
+Every mean skips missing children and rescales the remaining weights (COINr ``a_amean``/``a_gmean``/
+``a_hmean`` with NAs removed); a parent with no child value, or with zero total weight, is missing.
+
+Zero rule for the geometric and harmonic means (``zeros: rescale``, the default): values on the
+normalisation scale ``[lo, hi]`` are first mapped linearly to ``[1, 100]``, averaged there, and the mean is
+mapped back, so a zero indicator pulls a score down without annihilating it. ``zeros: error`` refuses
+any value <= 0 instead (COINr's behaviour).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METHODS = ("arithmetic", "geometric", "harmonic")
+
+
+class AggregationError(ValueError):
+    """A geometric/harmonic mean met a value <= 0 under ``zeros: error``."""
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str = "arithmetic",
+                  bounds: tuple[float, float] | None = None, zeros: str = "rescale") -> np.ndarray:
+    """Aggregate children ``x[..., u, c]`` into parents ``[..., u, p]``.
+
+    ``w`` are the children's weights, shape ``(c,)`` or ``(..., 1, c)`` (one set per draw); ``member`` is
+    the ``c x p`` 0/1 matrix saying which parent each child belongs to; ``bounds`` the normalisation scale.
+    """
+    has = ~np.isnan(x)
+    wm = np.broadcast_to(w, x.shape) * has  # weights of present children only
+    den = wm @ member
+    if method != "arithmetic":
+        lo, hi = bounds if bounds is not None else (0.0, 100.0)
+        if zeros == "rescale":
+            x = 1.0 + 99.0 * (np.clip(x, lo, hi) - lo) / (hi - lo)
+        elif np.any(x[has] <= 0):
+            raise AggregationError(f"{method} mean: values <= 0 found (set aggregate.zeros: rescale to map to 1..100)")
+    xs = np.where(has, x, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "arithmetic":
+            out = (xs * wm) @ member / den
+        elif method == "geometric":
+            out = np.exp((np.log(xs) * wm) @ member / den)
+        elif method == "harmonic":
+            out = den / ((wm / xs) @ member)
+        else:
+            raise ValueError(f"unknown aggregation method {method!r}")
+    out = np.where(den > 0, out, np.nan)
+    if method != "arithmetic" and zeros == "rescale":
+        out = lo + (out - 1.0) * (hi - lo) / 99.0
+    return out
+
+
+def aggregate_tree(x: np.ndarray, weights: np.ndarray, levels: list, methods: dict[int, str],
+                   bounds: tuple[float, float], zeros: str = "rescale") -> np.ndarray:
+    """Aggregate normalised indicators ``x[..., u, i]`` up the tree.
+
+    ``weights`` is ``(n_nodes,)`` or ``(..., n_nodes)`` (per draw), in :class:`~ims_indicators.score.model.Tree`
+    node order; ``levels`` is ``Tree.levels``; ``methods`` maps each level to a method. Returns all node
+    scores ``[..., u, n_nodes]`` (indicators first, then aggregates).
+    """
+    n_ind = x.shape[-1]
+    n_nodes = weights.shape[-1]
+    out = np.full(x.shape[:-1] + (n_nodes,), np.nan)
+    out[..., :n_ind] = x
+    for lev, kids, parents, member in levels:
+        w = weights[..., kids]
+        if w.ndim > 1:
+            w = w[..., None, :]  # (..., 1, c): one weight set per draw, the same for every unit
+        out[..., parents] = weighted_mean(out[..., kids], w, member, methods[lev], bounds, zeros)
+    return out

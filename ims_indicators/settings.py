@@ -1,0 +1,146 @@
+"""Every path and setting in one place.
+
+Values are read from the environment on each call (never at import), so tests and flows can point
+``IMS_HOME`` somewhere else before calling. Every path is relative to ``home()`` unless overridden.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATASETS = ("schools", "enrolment", "mobility", "staffing", "accreditation")
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def home() -> Path:
+    """The project folder that holds data/, reports/, expectations/ … (``IMS_HOME``, default: cwd)."""
+    return Path(_env("IMS_HOME", os.getcwd())).resolve()
+
+
+def _under_home(env: str, rel: str) -> Path:
+    value = os.environ.get(env, "").strip()
+    path = Path(value) if value else Path(rel)
+    return path if path.is_absolute() else home() / path
+
+
+def data_dir() -> Path:
+    return home() / "data"
+
+
+def raw_dir() -> Path:
+    """Submissions as received: ``<dataset>/<school_id>/<yyyy-yy>/<file>`` (never edited)."""
+    return _under_home("IMS_RAW_DIR", "data/raw")
+
+
+def curated_dir() -> Path:
+    """Curated Parquet: ``<dataset>/academic_year=<yyyy-yy>/*.parquet``."""
+    return _under_home("IMS_CURATED_DIR", "data/curated")
+
+
+def rejected_dir() -> Path:
+    """Files refused whole, kept byte for byte as received."""
+    return _under_home("IMS_REJECTED_DIR", "data/rejected")
+
+
+def inbox_dir() -> Path:
+    """Drop folder watched by the inbox deployment."""
+    return _under_home("IMS_INBOX_DIR", "data/inbox")
+
+
+def tmp_dir() -> Path:
+    """Scratch space on the same file system as the data (for atomic renames)."""
+    return data_dir() / ".tmp"
+
+
+def warehouse() -> Path:
+    """The DuckDB warehouse file (``IMS_WAREHOUSE``)."""
+    return _under_home("IMS_WAREHOUSE", "data/warehouse.duckdb")
+
+
+def reports_dir() -> Path:
+    """Where reports are written (``IMS_REPORTS_DIR``)."""
+    return _under_home("IMS_REPORTS_DIR", "reports")
+
+
+def expectations_dir() -> Path:
+    """Great Expectations suites, one JSON per dataset (reviewed in git)."""
+    return _under_home("IMS_EXPECTATIONS_DIR", "expectations")
+
+
+def catalogue_path() -> Path:
+    return _under_home("IMS_CATALOGUE", "catalogue/indicators.yaml")
+
+
+def peer_sets_path() -> Path:
+    return _under_home("IMS_PEER_SETS", "catalogue/peer_sets.yaml")
+
+
+def models_dir() -> Path:
+    return _under_home("IMS_MODELS_DIR", "models")
+
+
+def gx_dir() -> Path:
+    """Great Expectations file context (suites, checkpoints, result history)."""
+    return home() / "gx"
+
+
+def pseudonym_key_file() -> Path:
+    return _under_home("IMS_PSEUDONYM_KEY_FILE", "data/pseudonym.key")
+
+
+def pseudonym_key() -> bytes:
+    """The HMAC key for person references: ``IMS_PSEUDONYM_KEY`` or a key file created once (git-ignored)."""
+    value = os.environ.get("IMS_PSEUDONYM_KEY", "").strip()
+    if value:
+        return value.encode("utf-8")
+    path = pseudonym_key_file()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(os.urandom(32).hex())
+    return path.read_text().strip().encode("utf-8")
+
+
+def quarantine_max_share() -> float:
+    """A submission with more than this share of rows quarantined is rejected whole."""
+    return float(_env("IMS_QUARANTINE_MAX_SHARE", "0.5"))
+
+
+def suppress_below() -> int:
+    """Counts below this are shown as ``<N`` in every report and export."""
+    return int(_env("IMS_SUPPRESS_BELOW", "5"))
+
+
+def max_file_bytes() -> int:
+    """Largest submission file accepted (bytes)."""
+    return int(_env("IMS_MAX_FILE_BYTES", str(512 * 1024 * 1024)))
+
+
+def max_rows() -> int:
+    """Most data rows accepted in one submission."""
+    return int(_env("IMS_MAX_ROWS", "5000000"))
+
+
+def max_columns() -> int:
+    return int(_env("IMS_MAX_COLUMNS", "200"))
+
+
+def reporting_date() -> str | None:
+    """ISO date for 'valid at the reporting date' indicators (``IMS_REPORTING_DATE``; default: end of each year)."""
+    return os.environ.get("IMS_REPORTING_DATE") or None
+
+
+def storage() -> str:
+    """Where curated Parquet goes: a local folder (default) or an ``s3://bucket/prefix`` URL."""
+    return _env("IMS_STORAGE", "")
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for the warehouse lock before giving up."""
+    return float(_env("IMS_LOCK_TIMEOUT", "600"))

@@ -1,0 +1,35 @@
+-- Warehouse bookkeeping: what was received and what was held back.
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS curated;
+CREATE SCHEMA IF NOT EXISTS marts;
+
+-- One row per received file (a submission for dataset × school × year × source).
+CREATE TABLE IF NOT EXISTS meta.submissions (
+    submission_id    VARCHAR PRIMARY KEY,
+    dataset          VARCHAR NOT NULL,
+    school_id        VARCHAR,          -- NULL for the registry (dataset schools)
+    academic_year    VARCHAR,          -- NULL for the registry
+    source           VARCHAR NOT NULL, -- 'school' or 'erasmus_open_data'
+    file_name        VARCHAR NOT NULL,
+    stored_path      VARCHAR,          -- where the received bytes are kept, relative to IMS_HOME
+    sha256           VARCHAR NOT NULL,
+    received_at      TIMESTAMP NOT NULL,
+    status           VARCHAR NOT NULL, -- staged, accepted, accepted_with_quarantine, rejected
+    reason           VARCHAR,
+    rows_in          BIGINT,
+    rows_quarantined BIGINT,
+    superseded_by    VARCHAR
+);
+
+-- Rows held back, with the rule they broke and a sentence a steward understands.
+CREATE TABLE IF NOT EXISTS meta.quarantine (
+    submission_id  VARCHAR NOT NULL,
+    source_row     BIGINT,           -- line in the CSV / row in the sheet, as the sender sees it
+    stage          VARCHAR NOT NULL, -- read, validate, cross
+    rule           VARCHAR NOT NULL,
+    column_name    VARCHAR,
+    reason         VARCHAR NOT NULL,
+    row_json       VARCHAR,          -- the row as received (person references pseudonymised)
+    quarantined_at TIMESTAMP NOT NULL
+);

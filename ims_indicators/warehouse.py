@@ -1,0 +1,81 @@
+"""The DuckDB warehouse: connecting, creating the schemas, and table DDL from the contracts."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from ims_indicators import settings
+from ims_indicators.contracts import CONTRACTS, ddl_columns
+from ims_indicators.errors import WarehouseBusy
+
+
+def sql_text(package: str, name: str) -> str:
+    """Read a .sql file that sits beside the stage that runs it."""
+    return files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB (identifiers only ever come from our own constants)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas, meta tables and one staging/curated table per contract (idempotent)."""
+    con.execute(sql_text("ims_indicators.sql", "meta.sql"))
+    for dataset in CONTRACTS:
+        cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in ddl_columns(dataset))
+        con.execute(f"CREATE TABLE IF NOT EXISTS staging.{dataset} ({cols})")
+        con.execute(f"CREATE TABLE IF NOT EXISTS curated.{dataset} ({cols})")
+
+
+def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (created on first use). Waits up to ``wait`` s if another process holds it."""
+    path = Path(path or settings.warehouse())
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise WarehouseBusy(f"{path}: the warehouse is in use by another process ({exc})") from exc
+            time.sleep(0.5)
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+@contextmanager
+def open_warehouse(path: Path | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, rolled back on any error (a DuckDB transaction stays aborted until rolled back)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def rows(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None) -> list[dict]:
+    """Run a query and return its rows as dicts (fully fetched, so the connection is free again)."""
+    cur = con.execute(query, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
