@@ -48,6 +48,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise WarehouseBusy(f"{path}: the warehouse is in use by another process ({exc})") from exc
             time.sleep(0.5)
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         ensure_schema(con)
     return con

@@ -88,8 +88,8 @@ def _promote(con: duckdb.DuckDBPyConnection, dataset: str, per_year: bool, sub: 
                     {"sid": sid})
     con.execute(f"""INSERT INTO curated.{dataset} ({cols})
                     SELECT {cols} FROM staging.{dataset} WHERE submission_id = $sid AND source_row NOT IN
-                    (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL)
-                    ORDER BY source_row""", {"sid": sid})
+                    (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL)""",
+                    {"sid": sid})
     if older:
         con.execute("UPDATE meta.submissions SET superseded_by = ? WHERE submission_id IN (SELECT unnest(?))",
                     [sid, older])

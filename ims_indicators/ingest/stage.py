@@ -158,18 +158,15 @@ def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, key: Submission
     """Keep a refused file under data/rejected/ and record it in meta.submissions with the reason."""
     key = key or SubmissionKey("unknown", None, None)
     sub_id = submission_id(key, sha, source)
-    if (prior := existing(con, sub_id)) is None:
+    if existing(con, sub_id) is None:
         stored = keep_rejected(path, sub_id)
         con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
                        stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0)""",
                     [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, _relative(stored), sha,
                      dt.datetime.now(), reason])
-        status = "rejected"
-    else:
-        status = "unchanged"
-        reason = prior["reason"]
-    return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status, reason)
+    # the same refused bytes again: nothing new is recorded, but the sender is told again why
+    return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, "rejected", reason)
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | None = None,
@@ -185,7 +182,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
         key = resolve_key(path, dataset, school_id, academic_year)
         sub_id = submission_id(key, sha, source)
         if (prior := existing(con, sub_id)) is not None:
-            return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, "unchanged",
+            status = "rejected" if prior["status"] == "rejected" else "unchanged"
+            return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
                                     prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
         typed, rows_in, failures = read_submission(con, path, key.dataset, school_id=key.school_id,
                                                    academic_year=key.academic_year)
@@ -230,7 +228,7 @@ def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey
                     [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, _relative(stored), sha,
                      now, rows_in, len({f["source_row"] for f in failures})])
         con.execute(f"""INSERT INTO staging.{key.dataset} (submission_id, source_row, {', '.join(map(quote_ident, cols))})
-                        SELECT $sub_id, source_row, {', '.join(select)} FROM {typed} ORDER BY source_row""", params)
+                        SELECT $sub_id, source_row, {', '.join(select)} FROM {typed}""", params)
         if failures:
             con.executemany("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason,
                                row_json, quarantined_at) VALUES (?, ?, 'read', ?, ?, ?, ?, ?)""",

@@ -44,7 +44,7 @@ class RawTable:
 def _find_header(rows: list[list[str]], contract: Contract, file: str) -> tuple[int, dict[int, str]]:
     """Index of the header row among the first rows and {field position: contract column}."""
     names = header_map(contract.name)
-    need = max(2, (len(contract.required) + 1) // 2)
+    best: tuple[int, dict[int, str]] | None = None
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         mapping: dict[int, str] = {}
         for pos, cell in enumerate(row):
@@ -55,10 +55,12 @@ def _find_header(rows: list[list[str]], contract: Contract, file: str) -> tuple[
                 raise InputRefused(file, f"two columns map to {col!r} (header {cell!r}); expected each column once",
                                    row=i + 1, column=str(cell))
             mapping[pos] = col
-        if len(mapping) >= need:
-            return i, mapping
-    raise InputRefused(file, f"no header row found in the first {HEADER_SEARCH_ROWS} rows; expected columns "
-                             f"{', '.join(contract.required)}", row=1)
+        if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
+            best = (i, mapping)
+    if best is None:
+        raise InputRefused(file, f"no header row found in the first {HEADER_SEARCH_ROWS} rows; expected columns "
+                                 f"{', '.join(contract.required)}", row=1)
+    return best
 
 
 def _check_required(mapping: dict[int, str], contract: Contract, file: str, header_row: int,
@@ -100,6 +102,9 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     header_idx, mapping = _find_header(rows, contract, path.name)
     _check_required(mapping, contract, path.name, header_idx + 1, implied)
     n_fields = len(rows[header_idx])
+    if not any(ln.strip() for ln in lines[header_idx + 1:]) and path.stat().st_size <= sniff.SAMPLE_BYTES:
+        raise InputRefused(path.name, "the file has a header but no data rows; expected at least one row",
+                           row=header_idx + 2)
     if n_fields > settings.max_columns():
         raise InputRefused(path.name, f"{n_fields} columns; at most {settings.max_columns()} are accepted "
                                       "(IMS_MAX_COLUMNS)", row=header_idx + 1)
@@ -116,6 +121,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
                                    columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
                                    rejects_scan='{scan}', strict_mode=false, max_line_size=10000000)""",
                     [str(readable), delimiter])
+    except duckdb.Error as exc:
+        raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
+                                      f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
+    try:
         unreadable = [
             {"source_row": int(line), "rule": "read.csv_line", "column": None,
              "reason": f"line {int(line)} could not be read: {etype.lower()} (expected {n_fields} fields "
@@ -129,11 +138,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     numbers = _line_numbers(readable, header_idx + 2, n_good, {u["source_row"] for u in unreadable})
     con.register(f"{name}_lines", pd.DataFrame({"source_row": numbers}))
     select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {name} AS
-        SELECT l.source_row, {select}
-        FROM (SELECT *, row_number() OVER () AS _i FROM {name}_in) r
-        JOIN (SELECT source_row, row_number() OVER () AS _i FROM {name}_lines) l USING (_i)""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                    SELECT l.source_row::BIGINT AS source_row, {select} FROM {name}_in POSITIONAL JOIN {name}_lines l""")
     con.unregister(f"{name}_lines")
     con.execute(f"DROP TABLE {name}_in")
     if readable != path:

@@ -44,10 +44,13 @@ def detect_encoding(path: Path) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(head, cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2"]).best()
-    enc = best.encoding if best is not None else "cp1252"
-    # charset-normalizer names latin_1 where cp1252 is the superset that Excel really writes
-    return "cp1252" if enc in ("latin_1", "iso8859_1", "ascii") else enc
+    results = list(from_bytes(head, cp_isolation=["cp1252", "cp1250", "iso8859_15", "iso8859_2"]))
+    if not results:
+        return "cp1252"
+    least = min(r.chaos for r in results)
+    calm = [r.encoding for r in results if r.chaos <= least + 0.01]
+    # Excel in Western Europe writes Windows-1252: prefer it whenever it reads the bytes as calmly as any other
+    return "cp1252" if "cp1252" in calm else calm[0]
 
 
 def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:

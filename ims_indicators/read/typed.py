@@ -75,14 +75,18 @@ def map_value(column: Column, text: str) -> str | None:
 
 
 def _number_sql(col: str, decimal_comma: bool) -> str:
-    c = f"regexp_replace(trim({quote_ident(col)}), '[\\s\u00a0'']', '', 'g')"
+    c = f"replace(replace(trim({quote_ident(col)}), ' ', ''), chr(160), '')"
     cleaned = f"replace(replace({c}, '.', ''), ',', '.')" if decimal_comma else f"replace({c}, ',', '')"
     return f"TRY_CAST({cleaned} AS DOUBLE)"
 
 
-def _date_sql(col: str) -> str:
+def _date_sql(con: duckdb.DuckDBPyConnection, raw_name: str, col: str) -> str:
+    """Try the format most cells of this column use first (one parse per cell for a tidy file)."""
     c = f"trim({quote_ident(col)})"
-    parts = [f"TRY_STRPTIME({c}, '{fmt}')::DATE" for fmt in DATE_FORMATS]
+    hits = con.execute(f"SELECT {', '.join(f'count(TRY_STRPTIME({c}, ?))' for _ in DATE_FORMATS)} FROM "
+                       f"(SELECT {quote_ident(col)} FROM {raw_name} LIMIT 1000)", list(DATE_FORMATS)).fetchall()[0]
+    formats = sorted(DATE_FORMATS, key=lambda f: -hits[DATE_FORMATS.index(f)])
+    parts = [f"TRY_STRPTIME({c}, '{fmt}')::DATE" for fmt in formats]
     serial = (f"CASE WHEN regexp_full_match({c}, '[0-9]{{5}}(\\.0+)?') "
               f"THEN DATE '1899-12-30' + TRY_CAST(TRY_CAST({c} AS DOUBLE) AS INTEGER) END")
     return f"coalesce({', '.join(parts)}, {serial})"
@@ -95,7 +99,7 @@ def _detect_decimal_comma(con: duckdb.DuckDBPyConnection, raw: RawTable, numeric
                        for c in numeric)
     dot = " + ".join(f"count(*) FILTER (WHERE regexp_full_match(trim({quote_ident(c)}), '-?[0-9,]*\\.[0-9]+'))"
                      for c in numeric)
-    n_comma, n_dot = con.execute(f"SELECT {comma}, {dot} FROM {raw.name}").fetchall()[0]
+    n_comma, n_dot = con.execute(f"SELECT {comma}, {dot} FROM (SELECT * FROM {raw.name} LIMIT 20000)").fetchall()[0]
     if n_comma != n_dot:
         return n_comma > n_dot
     return raw.delimiter in (";", "\t")  # the European Excel convention: ';' because ',' is the decimal mark
@@ -112,6 +116,8 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     numeric = [c for c in raw.columns if contract.column(c).kind in ("int", "float")]
     raw.decimal_comma = _detect_decimal_comma(con, raw, numeric)
     select, checks, joins = ["r.source_row"], [], []
+    distinct = _distinct_values(con, raw, [c for c in contract.columns if c.name in present
+                                           and c.kind in ("enum", "country", "bool", "year", "slug")])
     for i, col in enumerate(contract.columns):
         name = quote_ident(col.name)
         if col.name not in present:
@@ -121,7 +127,7 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
             continue
         raw_cell = f"NULLIF(trim(r.{name}), '')"
         if col.kind in ("enum", "country", "bool", "year", "slug"):
-            mapping = _value_map(con, raw, col)
+            mapping = _value_map(col, distinct[col.name])
             alias = f"m{i}"
             con.register(f"{raw.name}_map{i}", mapping)
             joins.append(f"LEFT JOIN {raw.name}_map{i} {alias} ON {alias}.raw = {raw_cell}")
@@ -132,7 +138,7 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
         elif col.kind == "float":
             typed = _number_sql(col.name, raw.decimal_comma)
         elif col.kind == "date":
-            typed = _date_sql(col.name)
+            typed = _date_sql(con, raw.name, col.name)
         else:
             typed = raw_cell
         if col.kind in EXPECTED:
@@ -163,9 +169,17 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     return typed_name, failures
 
 
-def _value_map(con: duckdb.DuckDBPyConnection, raw: RawTable, col: Column) -> pd.DataFrame:
-    values = [v for (v,) in con.execute(
-        f"SELECT DISTINCT NULLIF(trim({quote_ident(col.name)}), '') FROM {raw.name}").fetchall() if v is not None]
+def _distinct_values(con: duckdb.DuckDBPyConnection, raw: RawTable, columns: list[Column]) -> dict[str, list[str]]:
+    """The distinct non-empty cells of each categorical column, in one scan of the table."""
+    if not columns:
+        return {}
+    lists = ", ".join(f"list(DISTINCT NULLIF(trim({quote_ident(c.name)}), '')) AS {quote_ident(c.name)}"
+                      for c in columns)
+    values = con.execute(f"SELECT {lists} FROM {raw.name}").fetchall()[0]
+    return {c.name: [v for v in vals if v is not None] for c, vals in zip(columns, values)}
+
+
+def _value_map(col: Column, values: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"raw": pd.Series(values, dtype="object"),
                          "val": pd.Series([map_value(col, v) for v in values], dtype="object")})
 

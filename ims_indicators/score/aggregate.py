@@ -27,8 +27,10 @@ def weighted_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str 
     ``w`` are the children's weights, shape ``(c,)`` or ``(..., 1, c)`` (one set per draw); ``member`` is
     the ``c x p`` 0/1 matrix saying which parent each child belongs to; ``bounds`` the normalisation scale.
     """
+    shape = np.broadcast_shapes(x.shape, np.shape(w))
+    x = np.broadcast_to(x, shape)
     has = ~np.isnan(x)
-    wm = np.broadcast_to(w, x.shape) * has  # weights of present children only
+    wm = np.broadcast_to(w, shape) * has  # weights of present children only
     den = wm @ member
     if method != "arithmetic":
         lo, hi = bounds if bounds is not None else (0.0, 100.0)

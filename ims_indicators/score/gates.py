@@ -9,7 +9,9 @@ Grammar (no Python ``eval``)::
     comparison := operand (">=" | ">" | "<=" | "<" | "==" | "!=") operand
     operand    := indicator or aggregate id | number
 
-A comparison with a missing value is false, so a gate on a missing indicator fails.
+A comparison with a missing value is *unknown* and the logic is three-valued (as in SQL): ``unknown or
+true`` is true, ``unknown and false`` is false, ``not unknown`` is unknown; a rule that ends unknown
+fails, so a gate on a missing indicator fails whichever way it is written.
 """
 
 from __future__ import annotations
@@ -50,24 +52,28 @@ class GateExpr:
         return out
 
     def evaluate(self, env: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Evaluate on arrays (broadcast together); missing values make a comparison false."""
+        """True where the rule holds for certain (arrays broadcast together); unknown counts as failing."""
 
         def val(x: str | float) -> np.ndarray | float:
             return np.asarray(env[x], dtype=float) if isinstance(x, str) else x
 
-        def walk(n: tuple) -> np.ndarray:
+        def walk(n: tuple) -> tuple[np.ndarray, np.ndarray]:  # (value, known)
             kind = n[0]
             if kind == "cmp":
                 left, right = val(n[2]), val(n[3])
                 with np.errstate(invalid="ignore"):
-                    res = _OPS[n[1]](left, right)
-                return np.asarray(res) & ~np.isnan(left) & ~np.isnan(right)
+                    res = np.asarray(_OPS[n[1]](left, right))
+                return res, ~np.isnan(left) & ~np.isnan(right)
             if kind == "not":
-                return ~walk(n[1])
-            a, b = walk(n[1]), walk(n[2])
-            return (a & b) if kind == "and" else (a | b)
+                v, k = walk(n[1])
+                return ~v, k
+            (va, ka), (vb, kb) = walk(n[1]), walk(n[2])
+            if kind == "and":
+                return va & vb, (ka & kb) | (ka & ~va) | (kb & ~vb)
+            return (va & ka) | (vb & kb), (ka & kb) | (ka & va) | (kb & vb)
 
-        return walk(self.node)
+        value, known = walk(self.node)
+        return value & known
 
 
 def parse_gate(text: str) -> GateExpr:

@@ -1,0 +1,117 @@
+"""Ingest benchmark: a messy N-row mobility CSV through `ims ingest` vs DuckDB's own read_csv of the same file.
+
+    .venv/bin/python benchmarks/ingest.py --rows 1000000
+
+The file is what a German school sends: Windows-1252, ';'-separated, decimal commas, dd.mm.yyyy dates,
+headers in other cases, years written 2023-2024, person references to pseudonymise. Both sides run in their
+own subprocess so each peak RSS is its own. Prints seconds, the ratio to the baseline and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = ("School;Academic Year;Mobility ID;Direction;Participant Type;Activity;Programme;Level;Partner Country;"
+          "Partner Institution;Start Date;End Date;Participants;ECTS;ECTS recognised;Person ID")
+
+
+def make_file(path: Path, rows: int) -> None:
+    import duckdb
+
+    utf8 = path.with_suffix(".utf8.csv")
+    con = duckdb.connect()
+    con.execute(f"""
+        COPY (
+          SELECT 'charite-berlin' AS school, '2023-2024' AS year, 'm' || i AS ref,
+                 CASE WHEN i % 3 = 0 THEN 'incoming' ELSE 'outgoing' END AS direction,
+                 CASE WHEN i % 10 = 0 THEN 'staff' ELSE 'student' END AS ptype,
+                 CASE WHEN i % 10 = 0 THEN 'teaching' ELSE 'study' END AS activity,
+                 CASE WHEN i % 4 = 0 THEN 'bilateral' ELSE 'Erasmus+' END AS programme,
+                 CASE WHEN i % 10 = 0 THEN '' ELSE 'long cycle' END AS level,
+                 ['AT', 'FR', 'UK', 'EL', 'IT', 'SE', 'PL', 'ES'][1 + i % 8] AS country,
+                 'Universität ' || (i % 500) AS institution,
+                 strftime(DATE '2023-09-01' + (i % 60)::INTEGER, '%d.%m.%Y') AS start_date,
+                 strftime(DATE '2024-01-15' + (i % 90)::INTEGER, '%d.%m.%Y') AS end_date,
+                 1 + i % 3 AS n,
+                 CASE WHEN i % 10 = 0 THEN '' ELSE replace(printf('%.1f', (20 + (i % 11))::DOUBLE), '.', ',') END AS ects,
+                 CASE WHEN i % 10 = 0 THEN '' ELSE replace(printf('%.1f', (20 + (i % 11))::DOUBLE), '.', ',') END AS ects_rec,
+                 'M-' || (1000000 + i) AS person
+          FROM range({rows}) t(i)
+        ) TO '{utf8}' (HEADER false, DELIMITER ';', QUOTE '')""")
+    with open(utf8, encoding="utf-8") as src, open(path, "w", encoding="cp1252", newline="\r\n") as out:
+        out.write(HEADER + "\n")
+        while chunk := src.read(8 * 1024 * 1024):
+            out.write(chunk)
+    utf8.unlink()
+
+
+BASELINE = """
+import duckdb, json, resource, sys, time
+t = time.perf_counter()
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, delim=';', header=true, decimal_separator=',', "
+            "dateformat='%d.%m.%Y', encoding='latin-1')", [sys.argv[1]])
+n = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": n,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+INGEST = """
+import json, resource, sys, time
+from pathlib import Path
+t = time.perf_counter()
+from ims_indicators.ingest import ingest_paths
+from ims_indicators.warehouse import open_warehouse
+with open_warehouse() as con:
+    report = ingest_paths(con, [Path(sys.argv[1])], dataset="mobility", school_id="charite-berlin",
+                          academic_year="2023/24")
+    n = con.execute("SELECT count(*) FROM curated.mobility").fetchall()[0][0]
+r = report.results[0]
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": n, "status": r.status, "reason": r.reason,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(code: str, *args: str, env: dict | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"benchmark step failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated folder")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ims-bench-ingest-"))
+    csv = work / "mobility_2023-24.csv"
+    t = time.perf_counter()
+    make_file(csv, args.rows)
+    print(f"generated {args.rows:,} rows, {csv.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t:.1f} s")
+    # a registry so cross-dataset checks have their school; the submission itself comes from the arguments
+    home = work / "home"
+    (home / "data" / "raw").mkdir(parents=True)
+    env = {**os.environ, "IMS_HOME": str(home), "IMS_PSEUDONYM_KEY": "bench"}
+    base = run(BASELINE, str(csv), str(work / "baseline.duckdb"))
+    ing = run(INGEST, str(csv), env=env)
+    ratio = ing["seconds"] / base["seconds"]
+    print(f"duckdb read_csv (baseline): {base['seconds']:.2f} s, {base['rows']:,} rows, peak RSS {base['rss_mb']:.0f} MB")
+    print(f"ims ingest:                 {ing['seconds']:.2f} s, {ing['rows']:,} curated rows ({ing['status']}), "
+          f"peak RSS {ing['rss_mb']:.0f} MB")
+    print(f"ratio ingest / baseline:    {ratio:.2f}x")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Shared fixtures. Each test that touches data gets its own IMS_HOME (a tmp folder) unless it asks for a shared one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Prefect: a project-local home inside the test session, no telemetry, patient first start.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("IMS_PSEUDONYM_KEY", "test-key-not-secret")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh IMS_HOME with the repo's expectations, catalogue and models visible."""
+    monkeypatch.setenv("IMS_HOME", str(tmp_path))
+    for name, env in (("expectations", "IMS_EXPECTATIONS_DIR"), ("catalogue/indicators.yaml", "IMS_CATALOGUE"),
+                      ("catalogue/peer_sets.yaml", "IMS_PEER_SETS"), ("models", "IMS_MODELS_DIR")):
+        if not os.environ.get(env):
+            monkeypatch.setenv(env, str(REPO / name))
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    return tmp_path

@@ -1,0 +1,153 @@
+"""Each reader quirk on a small file written by the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from ims_indicators.errors import InputRefused
+from ims_indicators.read import read_submission
+
+MOB_HEADER = "school_id;academic_year;mobility_ref;direction;participant_type;activity;programme;programme_level;" \
+             "partner_country;start_date;end_date;participants;ects_earned;ects_recognised;person_ref"
+
+
+def read(path: Path, dataset: str = "mobility", school: str | None = "charite-berlin", year: str | None = "2023/24"):
+    con = duckdb.connect()
+    table, rows_in, failures = read_submission(con, path, dataset, school_id=school, academic_year=year)
+    df = con.sql(f"SELECT * FROM {table} ORDER BY source_row").df()
+    return df, rows_in, failures
+
+
+def test_cp1252_semicolon_decimal_comma_german_dates(tmp_path: Path) -> None:
+    p = tmp_path / "mob.csv"
+    text = (MOB_HEADER + "\n"
+            "charite-berlin;2023-2024;m1;outgoing;student;study;erasmus_plus;long_cycle;AT;01.10.2023;28.02.2024;1;"
+            "27,5;1.234,5;M-1\n"
+            "charite-berlin;2023-2024;m2;incoming;staff;teaching;bilateral;;FR;15.09.2023;20.09.2023;2;;;S-ü\n")
+    p.write_bytes(text.encode("cp1252"))
+    df, rows_in, failures = read(p)
+    assert rows_in == 2 and failures == []
+    assert df["ects_earned"].tolist()[0] == 27.5
+    assert df["ects_recognised"].tolist()[0] == 1234.5  # '.' is the thousands mark in a decimal-comma file
+    assert df["start_date"].tolist()[0] == pd_ts("2023-10-01")
+    assert df["academic_year"].unique().tolist() == ["2023/24"]
+    assert df["source_row"].tolist() == [2, 3]
+    # staff rows legitimately leave level and ECTS empty
+    assert df["programme_level"].isna().tolist() == [False, True]
+    assert df["ects_earned"].isna().tolist() == [False, True]
+
+
+def pd_ts(s: str):
+    import pandas as pd
+
+    return pd.Timestamp(s)
+
+
+def test_utf8_bom_comma_iso_dates_headers_in_other_case_and_synonyms(tmp_path: Path) -> None:
+    p = tmp_path / "mob.csv"
+    p.write_bytes(
+        "\ufeffSchool ID,Academic Year,Mobility ID,DIRECTION,Participant Type,Activity,Programme,Level,"
+        "Partner Country, Start Date ,End Date,Number Of Participants,ECTS,ECTS Recognized,Person ID\n"
+        "charite-berlin,2023/2024,m1,Out,Students,Clerkship,Erasmus+,Long Cycle,UK,2023-10-01,2024-02-28,3,30,30,M-9\n"
+        "charite-berlin,2023/24,m2,in,staff,teaching,other,,EL,2023-09-15,2023-09-20,1,,,S-1\n".encode("utf-8"))
+    df, _, failures = read(p)
+    assert failures == []
+    row = df.iloc[0]
+    assert (row["direction"], row["participant_type"], row["activity"], row["programme"], row["programme_level"]) == (
+        "outgoing", "student", "clinical_placement", "erasmus_plus", "long_cycle")
+    assert df["partner_country"].tolist() == ["GB", "GR"]  # UK -> GB, EL -> GR
+    assert df["participants"].tolist() == [3, 1]
+
+
+def test_xlsx_title_row_serial_dates_and_totals_row(tmp_path: Path) -> None:
+    p = tmp_path / "staff.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Staffing report 2023/24 – Charité"])
+    ws.append([])
+    ws.append(["Staff Category", "Headcount", "FTE", "Foreign", "Intl Experience"])
+    ws.append(["professor", 120, 110.5, 12, 40])
+    ws.append(["lecturer", 300, 250, 30, 50])
+    ws.append(["Total", 420, 360.5, 42, 90])  # the label sits in the key column
+    wb.save(p)
+    df, rows_in, failures = read(p, "staffing")
+    assert failures == [] and rows_in == 2
+    assert df["staff_category"].tolist() == ["professor", "lecturer"]
+    assert df["source_row"].tolist() == [4, 5]  # spreadsheet rows as Excel shows them
+    assert df["school_id"].unique().tolist() == ["charite-berlin"]  # filled from the folder/arguments
+
+    p2 = tmp_path / "acc.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Accreditation"])
+    ws.append(["programme_name", "scope", "agency_name", "agency_country", "WFME recognised", "decision",
+               "decision_date", "valid_until", "open_conditions"])
+    ws.append(["Medicine", "programme", "Akkreditierungsrat", "DE", "ja", "accredited", 45291, 47118, 0])
+    ws.append(["Dentistry", "programme", "Akkreditierungsrat", "DE", "nein", "accredited",
+               dt.datetime(2023, 12, 31), "31.12.2028", None])
+    wb.save(p2)
+    df, _, failures = read(p2, "accreditation")
+    assert failures == []
+    assert [d.date() for d in df["decision_date"]] == [dt.date(2023, 12, 31)] * 2  # serial 45291 = 2023-12-31
+    assert df["agency_wfme_recognised"].tolist() == [True, False]
+    assert df["open_conditions"].tolist() == [0, 0]  # default when empty
+
+
+@pytest.mark.parametrize("text,expected", [("yes", True), ("Ja", True), ("oui", True), ("TRUE", True), ("1", True),
+                                           ("no", False), ("nein", False), ("non", False), ("false", False),
+                                           ("0", False)])
+def test_booleans_in_several_languages(tmp_path: Path, text: str, expected: bool) -> None:
+    p = tmp_path / "schools.csv"
+    p.write_text(f"school_id,name,country_code,network_role,consent_to_be_named\nki,Karolinska,SE,partner,{text}\n")
+    df, _, failures = read(p, "schools", None, None)
+    assert failures == [] and df["consent_to_be_named"].tolist() == [expected]
+
+
+def test_blank_lines_keep_physical_line_numbers_and_bad_cells_are_held_back(tmp_path: Path) -> None:
+    p = tmp_path / "mob.csv"
+    p.write_text("Title line\n\n" + MOB_HEADER + "\n"
+                 "charite-berlin;2023/24;m1;outgoing;student;study;erasmus_plus;master;AT;01.10.2023;01.11.2023;1;;;\n"
+                 "\n"
+                 "charite-berlin;2023/24;m2;outgoing;student;study;erasmus_plus;master;AT;32.13.2023;01.11.2023;x;;;\n"
+                 "charite-berlin;2023/24;m3;outgoing\n"
+                 "charite-berlin;2023/24;m4;outgoing;student;study;erasmus_plus;master;AT;01.10.2023;01.11.2023;1;;;\n")
+    df, rows_in, failures = read(p)
+    assert df["source_row"].tolist() == [4, 8]
+    assert rows_in == 4
+    by_row = {(f["source_row"], f["column"]) for f in failures}
+    assert by_row == {(6, "start_date"), (6, "participants"), (7, None)}
+    reason = next(f["reason"] for f in failures if f["column"] == "start_date")
+    assert "32.13.2023" in reason and "date" in reason
+
+
+REFUSALS = {
+    "empty": (b"", "empty"),
+    "header only": ((MOB_HEADER + "\n").encode(), "no data rows"),
+    "binary": (b"\x00\x01\x02PDF\x00\xff" * 50, "binary"),
+    "missing column": (b"school_id;academic_year;direction;participant_type\ncharite-berlin;2023/24;outgoing;student\n",
+                       "required column(s) missing"),
+    "other school": ((MOB_HEADER + "\nkarolinska;2023/24;m1;outgoing;student;study;erasmus_plus;master;AT;"
+                      "01.10.2023;01.11.2023;1;;;\n").encode(), "disagrees"),
+    "other year": ((MOB_HEADER + "\ncharite-berlin;2022/23;m1;outgoing;student;study;erasmus_plus;master;AT;"
+                    "01.10.2023;01.11.2023;1;;;\n").encode(), "disagrees"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refusals_name_file_row_column_and_expectation(tmp_path: Path, case: str) -> None:
+    content, words = REFUSALS[case]
+    p = tmp_path / "bad_file.csv"
+    p.write_bytes(content)
+    with pytest.raises(InputRefused) as exc:
+        read(p)
+    msg = str(exc.value)
+    assert msg.startswith("bad_file.csv") and words in msg
+    if case in ("other school", "other year"):
+        assert exc.value.row == 2 and exc.value.column in ("school_id", "academic_year")
+    if case == "missing column":
+        assert exc.value.row == 1 and "start_date" in exc.value.column
