@@ -22,8 +22,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ims_indicators.score import engine, robustness  # noqa: E402
-from ims_indicators.score.model import model_from_dict  # noqa: E402
+from ims_indicators.score import engine, robustness
+from ims_indicators.score.model import model_from_dict
 
 
 def synthetic(n_schools: int, n_ind: int, seed: int = 7) -> tuple[dict, pd.DataFrame]:

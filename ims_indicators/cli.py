@@ -133,6 +133,12 @@ def quarantine(
         err.print(f"{len(rows)} quarantined row finding(s)")
 
 
+from pipelines.cli import run_command, serve_command  # noqa: E402 - Prefect is imported inside the commands
+
+app.command("run")(run_command)
+app.command("serve")(serve_command)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -52,6 +52,7 @@ class Contract:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # unique within a submission (and curated)
     per_year: bool = True  # False for the registry (no academic_year)
+    forms: tuple[tuple[str, ...], ...] = ()  # alternative column sets: a file must carry one of them whole
 
     @property
     def names(self) -> list[str]:
@@ -208,6 +209,38 @@ CONTRACTS: dict[str, Contract] = {
         key=("school_id", "academic_year", "programme_name", "agency_name", "decision_date"),
     ),
 }
+
+SURVEY_ITEMS = {
+    "overall_study_situation": "Overall study situation",
+    "teaching": "Teaching (courses, lectures, seminars)",
+    "clinical_training": "Clinical training and bedside teaching",
+    "support_going_abroad": "Support for going abroad",
+    "credit_recognition": "Recognition of credits earned abroad",
+    "international_orientation": "International orientation of the programme",
+    "exam_organisation": "Exam organisation",
+}
+SURVEY_SCALE = (1, 6)  # 1 = very good … 6 = very poor (German school grades, as in the CHE student survey)
+
+CONTRACTS["student_survey"] = Contract(
+    "student_survey", "one respondent × item, or one school × year × item aggregated",
+    (
+        SCHOOL, YEAR,
+        Column("item", "enum", True, tuple(SURVEY_ITEMS), synonyms=("question", "item id", "indicator"),
+               value_synonyms={normalise_label: key for key, label in SURVEY_ITEMS.items()
+                               for normalise_label in (label.lower(),)}),
+        Column("respondent_ref", "pseudonym", synonyms=("respondent", "respondent id", "student id"),
+               description="Pseudonymised at ingest like person_ref."),
+        Column("score", "int", synonyms=("answer", "rating", "grade", "judgement"), min_value=SURVEY_SCALE[0],
+               description="1 = very good … 6 = very poor."),
+        Column("comment", "text", synonyms=("free text", "remarks", "comments"),
+               description="Free text: stored, never shown for fewer responses than the suppression threshold."),
+        Column("responses", "int", synonyms=("n", "n responses", "number of responses"), min_value=0),
+        Column("mean", "float", synonyms=("mean score", "average", "mittelwert"), min_value=SURVEY_SCALE[0]),
+        Column("sd", "float", synonyms=("std", "standard deviation", "stdev"), min_value=0),
+    ),
+    key=("school_id", "academic_year", "respondent_ref", "item"),
+    forms=(("respondent_ref", "score"), ("responses", "mean", "sd")),
+)
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 YEAR_SLUG = re.compile(r"^(\d{4})-(\d{2})$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DATASETS = ("schools", "enrolment", "mobility", "staffing", "accreditation")
+DATASETS = ("schools", "enrolment", "mobility", "staffing", "accreditation", "student_survey")
 
 
 def _env(name: str, default: str) -> str:

@@ -155,11 +155,10 @@ def receive_inbox(inbox: str, settle_seconds: float = 2.0) -> dict:
     with warehouse("inbox") as con:
         check_unchanged(ready)  # changed while we waited for the lock: retried from the top
         report = _ingest(con, files)
-    clear(files, box)
     out = _ingest_report(report)
     out["waiting"] = len(waiting)
-    out["received"] = sorted(str(Path(p).relative_to(box.resolve())) if Path(p).is_relative_to(box.resolve())
-                             else str(p) for p in (Path(f).resolve() for f in ready))
+    out["received"] = sorted(str(f.resolve().relative_to(box.resolve())) for f in files)
+    clear(files, box)
     return out
 
 

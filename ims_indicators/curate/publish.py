@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from ims_indicators import settings
-from ims_indicators.contracts import contract, year_slug
+from ims_indicators.contracts import CONTRACTS, contract, year_from_slug, year_slug
 
 PART_FILE = "data_0.parquet"
 
@@ -59,3 +59,42 @@ def clean_stale(root: Path | None = None) -> None:
     if root.exists():
         for leftover in list(root.glob("*/.*.tmp")) + list(root.glob("*/.*.old")):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _signature_sql(source: str, per_year: bool) -> str:
+    year = "academic_year" if per_year else "'all'"
+    return (f"SELECT {year} AS part, count(*) AS n, string_agg(DISTINCT submission_id, ',' ORDER BY submission_id) "
+            f"AS subs FROM {source} GROUP BY ALL")
+
+
+def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> list[tuple[str, str | None]]:
+    """Republish every partition whose Parquet differs from curated (missing, stale, or left over).
+
+    Curated rows change only by whole submissions, so (row count, submission ids) identifies a partition's
+    content. This is also how an interrupted run (killed between commit and publish) heals on the next run.
+    """
+    root = Path(root or settings.curated_dir())
+    clean_stale(root)
+    done: list[tuple[str, str | None]] = []
+    for dataset in CONTRACTS:
+        spec = contract(dataset)
+        want = {r[0]: r[1:] for r in con.execute(_signature_sql(f"curated.{dataset}", spec.per_year)).fetchall()}
+        have: dict[str, tuple] = {}
+        folder = root / dataset
+        parts = [p for p in folder.glob("academic_year=*" if spec.per_year else "all") if p.is_dir()] \
+            if folder.exists() else []
+        for part in parts:
+            year = year_from_slug(part.name.split("=", 1)[1]) if spec.per_year else "all"
+            try:
+                got = con.execute(_signature_sql("read_parquet(?)", False), [str(part / "*.parquet")]).fetchall()
+                have[year] = got[0][1:] if got else (0, None)
+            except duckdb.Error:  # unreadable leftovers: rewrite
+                have[year] = (-1, None)
+        for year, sig in want.items():
+            if have.get(year) != sig:
+                publish_partition(con, dataset, None if year == "all" else year, root)
+                done.append((dataset, year))
+        for year in set(have) - set(want):  # a partition whose curated rows are gone
+            shutil.rmtree(folder / (f"academic_year={year_slug(year)}" if spec.per_year else "all"), ignore_errors=True)
+            done.append((dataset, year))
+    return done

@@ -9,7 +9,7 @@ from typing import Callable
 import duckdb
 
 from ims_indicators.curate.promote import apply_verdict, pending
-from ims_indicators.curate.publish import clean_stale, publish_partition
+from ims_indicators.curate.publish import publish_stale
 from ims_indicators.ingest.stage import SubmissionResult, discover, stage_file
 
 Progress = Callable[[str, int], None]  # (file name, rows) after each file
@@ -39,18 +39,10 @@ def process_pending(con: duckdb.DuckDBPyConnection, dataset: str | None = None) 
     """Validate every staged submission, then quarantine/promote each in its own transaction and publish."""
     from ims_indicators.validate import check_staged
 
-    outcomes, touched = [], set()
+    outcomes = []
     for ds, ids in pending(con, dataset).items():
-        for verdict in check_staged(con, ds, ids):
-            outcome = apply_verdict(con, ds, verdict)
-            outcomes.append(outcome)
-            if outcome["status"] != "rejected":
-                year = con.execute("SELECT academic_year FROM meta.submissions WHERE submission_id = ?",
-                                   [verdict.submission_id]).fetchall()[0][0]
-                touched.add((ds, year))
-    clean_stale()
-    for ds, year in sorted(touched, key=lambda t: (t[0], t[1] or "")):
-        publish_partition(con, ds, year)
+        outcomes.extend(apply_verdict(con, ds, verdict) for verdict in check_staged(con, ds, ids))
+    publish_stale(con)
     return outcomes
 
 

@@ -245,7 +245,9 @@ def discover(paths: list[Path]) -> list[Path]:
                          and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts))
         else:
             found.append(p)
-    return sorted(found, key=lambda f: (0 if resolve_dataset_hint(f) == "schools" else 1, str(f)))
+    # the registry first; then in the order the files were received (a later file for a key supersedes)
+    return sorted(found, key=lambda f: (0 if resolve_dataset_hint(f) == "schools" else 1, f.stat().st_mtime_ns,
+                                        str(f)))
 
 
 def resolve_dataset_hint(path: Path) -> str | None:

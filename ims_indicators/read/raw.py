@@ -67,6 +67,10 @@ def _check_required(mapping: dict[int, str], contract: Contract, file: str, head
                     implied: set[str]) -> None:
     missing = [c for c in contract.required if c not in mapping.values() and c not in implied
                and contract.column(c).default is None]
+    if contract.forms and not missing and not any(all(c in mapping.values() for c in form) for form in contract.forms):
+        forms = " or ".join("(" + ", ".join(form) + ")" for form in contract.forms)
+        raise InputRefused(file, f"expected the columns of one form of {contract.name}: {forms}", row=header_row,
+                           column=", ".join(contract.forms[0]))
     if missing:
         raise InputRefused(file, f"required column(s) missing: {', '.join(missing)}; expected the "
                                  f"{contract.name} columns {', '.join(contract.required)}", row=header_row,

@@ -73,6 +73,11 @@ class ReportData:
     def school_ids(self) -> list[str]:
         return list(self.schools["school_id"].astype(str))
 
+    @property
+    def named(self) -> set[str]:
+        """Schools that consented to be named."""
+        return set(self.schools.loc[self.schools["consent_to_be_named"].astype(bool), "school_id"])
+
     def names(self) -> dict[str, str]:
         return {str(s): (str(n) if isinstance(n, str) and n else str(s))
                 for s, n in zip(self.schools["school_id"], self.schools["name"])}

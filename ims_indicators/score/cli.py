@@ -12,7 +12,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -51,12 +51,12 @@ def read_input_csv(path: Path, id_column: str, text_columns: list[str]):
 
 
 def score_command(
-    model: Annotated[Optional[Path], typer.Option("--model", help="Scoring model YAML (default: models/label_v1.yaml).")] = None,
-    input: Annotated[Optional[Path], typer.Option("--input", help="Score this CSV (one row per unit) instead of the warehouse.")] = None,  # noqa: A002
-    out: Annotated[Optional[Path], typer.Option("--out", help="With --input: write the scores to this CSV.")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a model parameter, KEY=VALUE (repeatable), e.g. normalise.method=zscore.")] = None,
-    draws: Annotated[Optional[int], typer.Option("--draws", min=0, help="Monte Carlo draws (warehouse default: the model's; CSV default: none).")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed of the Monte Carlo (default: the model's).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Scoring model YAML (default: models/label_v1.yaml).")] = None,
+    input: Annotated[Path | None, typer.Option("--input", help="Score this CSV (one row per unit) instead of the warehouse.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="With --input: write the scores to this CSV.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a model parameter, KEY=VALUE (repeatable), e.g. normalise.method=zscore.")] = None,
+    draws: Annotated[int | None, typer.Option("--draws", min=0, help="Monte Carlo draws (warehouse default: the model's; CSV default: none).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the Monte Carlo (default: the model's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Score the label: normalise, weight, aggregate, gates, decision, and how robust the decision is.

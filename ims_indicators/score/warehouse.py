@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from ims_indicators.score import engine, robustness
@@ -96,7 +95,7 @@ def score_warehouse(con: duckdb.DuckDBPyConnection, model: ScoringModel, draws: 
                 s.insert(1, "academic_year", yr)
                 s["model_name"], s["model_version"], s["data_snapshot"] = model.name, model.version, snap
                 sens.append(s)
-    scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    scored_at = datetime.now(UTC).replace(tzinfo=None)
     out = pd.concat(results, ignore_index=True)
     out["scored_at"] = scored_at
     rob_df = pd.concat(robs, ignore_index=True) if robs else None

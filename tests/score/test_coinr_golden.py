@@ -83,3 +83,26 @@ def test_cli_writes_the_same_index(tmp_path, expected):
     assert np.abs(got["Index"] - expected["Index"]).max() < 0.005
     assert (got["rank"].to_numpy() == expected["Rank"].to_numpy()).all()
     assert (got["model_name"] == "coinr_asem").all() and got["data_snapshot"].str.startswith("file:").all()
+
+
+TOLERANCE = {"dp2": 0.005, "dp5": 5e-6, "dp7": 5e-8}
+
+
+def test_every_published_figure(result):
+    """All 367 figures COINr's documentation prints: scores, normalised values, ranks and group ranks."""
+    figs = pd.read_csv(ASEM / "published_figures.csv", keep_default_na=False)
+    scores = result.scores
+    groups = result.table.set_index("uCode")["GDPpc_group"]
+    assert len(figs) == 367
+    for f in figs.itertuples():
+        value = float(f.value)
+        if f.quantity == "score":
+            got = scores.loc[f.uCode, f.iCode]
+            tol = TOLERANCE.get(f.rounding) or 0.5 * 10 ** (np.floor(np.log10(abs(value))) - 2)  # sig3
+            assert abs(got - value) <= tol + 1e-9, f"{f.table}: {f.uCode} {f.iCode} {got} vs {value}"
+        else:
+            col = scores[f.iCode]
+            if f.quantity == "group_rank":
+                col = col[groups.loc[col.index] == f.group]
+            got = col.rank(method="min", ascending=False)[f.uCode]
+            assert got == value, f"{f.table}: {f.uCode} {f.iCode} rank {got} vs {value}"

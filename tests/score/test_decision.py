@@ -9,7 +9,7 @@ import pytest
 from ims_indicators.score.engine import score_table
 from ims_indicators.score.gates import parse_gate
 
-from .conftest import small_model, small_raw, small_table
+from .conftest import small_model, small_raw
 
 
 def by_id(result) -> pd.DataFrame:

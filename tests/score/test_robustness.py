@@ -58,7 +58,7 @@ def small_model_with(sets):
 
 
 def test_probabilities_and_rank_intervals():
-    mc, sens, table = run(small_model(), small_table())
+    _mc, sens, table = run(small_model(), small_table())
     p = table[["p_awarded", "p_conditional", "p_not_awarded"]].sum(axis=1)
     np.testing.assert_allclose(p, 1.0)
     s3 = table.set_index("school_id").loc["s3"]
@@ -79,7 +79,7 @@ def test_monte_carlo_is_reproducible():
 def test_single_driver_gets_all_the_variance():
     rob = {"draws": 100, "weights": None, "targets": None, "normalise": ["distance_to_target", "minmax"],
            "aggregate": [], "impute": []}
-    _, sens, table = run(small_model(robustness=rob), small_table())
+    _, sens, _table = run(small_model(robustness=rob), small_table())
     moved = sens[(sens.output == "overall") & (sens.unit != "s3")]
     np.testing.assert_allclose(moved["first_order"], 1.0, atol=1e-9)
     np.testing.assert_allclose(moved["total_order"], 1.0, atol=1e-9)

@@ -11,8 +11,8 @@ NAN = np.nan
 
 
 def params(n: int, **kw) -> steps.NormaliseParams:
-    base = dict(direction=np.ones(n), target=np.full(n, 100.0), worst=np.zeros(n), post_lo=np.zeros(n),
-                post_hi=np.full(n, 100.0))
+    base = {"direction": np.ones(n), "target": np.full(n, 100.0), "worst": np.zeros(n), "post_lo": np.zeros(n),
+                "post_hi": np.full(n, 100.0)}
     base.update(kw)
     return steps.NormaliseParams(**base)
 

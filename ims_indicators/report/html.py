@@ -1,0 +1,336 @@
+"""Pages: turn :class:`ReportData` into the contexts the Jinja2 templates render, and render them.
+
+Autoescape is on for every template; the only ``Markup`` values are our own Plotly fragments and the
+plotly.js bundle, never data. Pages reference ``assets/plotly.min.js`` (one copy beside the pages) unless
+``inline`` asks for plotly.js inside each page.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from ims_indicators.report import figures
+from ims_indicators.report.data import DECISIONS, ReportData, fmt_change, fmt_value
+from ims_indicators.report.privacy import count_text
+
+ASSET = "assets/plotly.min.js"
+DATASET_ORDER = ("enrolment", "mobility", "staffing", "accreditation")
+STATUS = {
+    "accepted": ("ok", "✓", "accepted"),
+    "accepted_with_quarantine": ("part", "◐", "accepted, some rows held back"),
+    "rejected": ("bad", "✗", "rejected"),
+    "staged": ("wait", "…", "received, not yet validated"),
+}
+_env: Environment | None = None
+
+
+def env() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(loader=PackageLoader("ims_indicators.report", "templates"),
+                           autoescape=select_autoescape(default=True, default_for_string=True),
+                           trim_blocks=True, lstrip_blocks=True)
+        _env.filters["pct"] = lambda p: "" if p is None or pd.isna(p) else f"{p:.0%}"
+        _env.filters["num"] = lambda v, d=1: "" if v is None or pd.isna(v) else f"{v:.{d}f}"
+    return _env
+
+
+def safe_name(school_id: str) -> str:
+    """A school id as a file name (ids are slugs already; this only guards against anything else)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", school_id).lstrip(".") or "_"
+
+
+class Figures:
+    """Collects figure fragments for one page; numbers the chart containers."""
+
+    def __init__(self, prefix: str):
+        self.prefix, self.n = prefix, 0
+
+    def __call__(self, fig) -> Markup:
+        self.n += 1
+        div = f"{self.prefix}-chart-{self.n}"
+        return Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div, config=figures.CONFIG))
+
+
+def _txt(x: object) -> str:
+    return "" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
+
+
+def _rows_for(data: ReportData, school_id: str, year: str) -> pd.DataFrame:
+    """The school's indicator rows for one year: values joined to its benchmark row, in catalogue order."""
+    v = data.values[(data.values["school_id"] == school_id) & (data.values["academic_year"] == year)]
+    v = v[["indicator_id", "value", "numerator", "denominator", "computable", "reason", "withheld"]]
+    if data.groups is not None:
+        g = data.groups[(data.groups["school_id"] == school_id) & (data.groups["academic_year"] == year)]
+        g = g[["indicator_id", "che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3",
+               "percentile", "change_1y", "change_3y", "reason"]].rename(columns={"reason": "group_reason"})
+        v = v.merge(g, on="indicator_id", how="outer")
+    else:
+        for c in ("che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3", "percentile",
+                  "change_1y", "change_3y", "group_reason"):
+            v[c] = None
+    out = data.catalogue.merge(v, on="indicator_id", how="inner")
+    out["withheld"] = out["withheld"].fillna(False).astype(bool)
+    return out.sort_values("position", kind="stable").reset_index(drop=True)
+
+
+def _table_row(r: pd.Series, k: int) -> dict:
+    unit = str(r["unit"])
+    withheld = bool(r["withheld"])
+    reason = _txt(r.get("reason")) or _txt(r.get("group_reason"))
+    if withheld:
+        value = f"<{k}"
+        note = f"withheld: based on a count below {k}"
+    elif pd.isna(r["value"]):
+        value, note = "n/a", reason or "not computable"
+    else:
+        value, note = fmt_value(r["value"], unit), ""
+    che = _txt(r.get("che_group")) or None
+    return {
+        "indicator_id": r["indicator_id"], "name": r["name"], "unit": unit, "direction": r["direction"],
+        "value": value, "note": note, "withheld": withheld,
+        "numerator": count_text(r["numerator"], k), "denominator": count_text(r["denominator"], k),
+        "median": fmt_value(r.get("peer_median"), unit), "q1": fmt_value(r.get("peer_q1"), unit),
+        "q3": fmt_value(r.get("peer_q3"), unit), "peer_n": count_text(r.get("peer_n"), 0),
+        "che": che, "ume": _txt(r.get("ume_group")) or None,
+        "change_1y": "" if withheld else fmt_change(r.get("change_1y"), unit),
+        "group_reason": _txt(r.get("group_reason")),
+    }
+
+
+def _label_section(data: ReportData, school_id: str, fig: Figures, school_label: str) -> dict | None:
+    if data.labels is None or data.labels.empty:
+        return None
+    mine = data.labels[data.labels["school_id"] == school_id]
+    if mine.empty:
+        return {"missing": True}
+    row = mine.sort_values("academic_year").iloc[-1]
+    year = str(row["academic_year"])
+    model = data.model
+    dims = model.dimensions if model else {}
+    same_year = data.labels[data.labels["academic_year"] == year]
+    profile = pd.DataFrame([{
+        "name": name, "score": pd.to_numeric(row.get(d), errors="coerce"),
+        "peer_median": pd.to_numeric(same_year[d], errors="coerce").median(),
+        "peer_q1": pd.to_numeric(same_year[d], errors="coerce").quantile(0.25),
+        "peer_q3": pd.to_numeric(same_year[d], errors="coerce").quantile(0.75)} for d, name in dims.items()])
+    reasons = [s.strip() for s in _txt(row.get("reasons")).split(";") if s.strip()]
+    gates = []
+    for gid, g in (model.gates if model else {}).items():
+        failed = any(s.startswith(f"gate {gid} failed") for s in reasons)
+        gates.append({"id": gid, "description": g["description"] or g["rule"], "rule": g["rule"], "passed": not failed,
+                      "on_fail": g["on_fail"].replace("_", " ")})
+    thresholds = {}
+    for dec, rule in (model.thresholds if model else {}).items():
+        dmin = rule.get("dimension_min")
+        if isinstance(dmin, (int, float)):
+            thresholds[dec] = float(dmin)
+    overall_col = model.overall if model else "overall"
+    out = {
+        "missing": False, "year": year, "decision": _txt(row.get("decision")),
+        "decision_text": figures.DECISION_TEXT.get(_txt(row.get("decision")), _txt(row.get("decision"))),
+        "overall": pd.to_numeric(row.get(overall_col), errors="coerce"),
+        "dimensions": [{"name": r["name"], "score": r["score"], "median": r["peer_median"]} for _, r in profile.iterrows()],
+        "gates": gates, "reasons": reasons, "model": f"{model.name} {model.version}".strip() if model else "",
+        "thresholds": model.thresholds if model else {},
+        "profile_fig": fig(figures.dimension_profile(profile, school_label, thresholds)) if len(profile) else None,
+        "robustness": None,
+    }
+    rob = data.robustness
+    if rob is not None and not rob.empty:
+        r = rob[rob["school_id"] == school_id]
+        if "academic_year" in rob:
+            r = r[r["academic_year"] == year]
+        if not r.empty:
+            r = r.iloc[0]
+            probs = {d: float(r[f"p_{d}"]) for d in DECISIONS if f"p_{d}" in r and not pd.isna(r[f"p_{d}"])}
+            n = int(len(same_year[pd.to_numeric(same_year.get(overall_col), errors="coerce").notna()])) \
+                if overall_col in same_year else len(same_year)
+            out["robustness"] = {
+                "probs": probs, "draws": r.get("draws"),
+                "rank_median": r.get("rank_median"), "rank_p05": r.get("rank_p05"), "rank_p95": r.get("rank_p95"),
+                "n": n, "main_driver": _txt(r.get("main_driver")).replace("_", " "),
+                "fig": fig(figures.decision_probabilities(probs)) if probs else None,
+            }
+    return out
+
+
+def school_context(data: ReportData, school_id: str) -> dict:
+    labels = data.viewer(school_id)
+    me = data.schools[data.schools["school_id"] == school_id].iloc[0]
+    name = labels[school_id]
+    fig = Figures(safe_name(school_id))
+    mine = data.values[data.values["school_id"] == school_id]
+    years = sorted(set(mine["academic_year"]))
+    year = years[-1] if years else None
+    dimensions, trends = [], []
+    if year is not None:
+        rows = _rows_for(data, school_id, year)
+        others = data.values[(data.values["academic_year"] == year) & (data.values["school_id"] != school_id)
+                             & ~data.values["withheld"] & data.values["value"].notna()]
+        peers = pd.DataFrame({"indicator_id": others["indicator_id"], "value": others["value"],
+                              "label": others["school_id"].map(labels).fillna("peer")})
+        history = data.values[data.values["school_id"] == school_id].copy()
+        history.loc[history["withheld"], "value"] = float("nan")
+        if data.groups is not None:
+            g = data.groups[data.groups["school_id"] == school_id][
+                ["academic_year", "indicator_id", "peer_median", "peer_q1", "peer_q3"]]
+            history = history.merge(g, on=["academic_year", "indicator_id"], how="left")
+        else:
+            history[["peer_median", "peer_q1", "peer_q3"]] = float("nan")
+        history = data.catalogue.merge(history, on="indicator_id", how="inner")
+        for dim in data.dimensions():
+            drows = rows[rows["dimension"] == dim]
+            if drows.empty:
+                continue
+            plot_rows = drows[drows["unit"] != "yes/no"].copy()
+            plot_rows.loc[plot_rows["withheld"], "value"] = float("nan")
+            dimensions.append({
+                "id": dim, "name": data.dimension_name(dim),
+                "rows": [_table_row(r, data.k) for _, r in drows.iterrows()],
+                "figure": fig(figures.peer_dot_plot(plot_rows, peers, name)) if len(plot_rows) else None,
+            })
+            t = history[(history["dimension"] == dim) & (history["unit"] != "yes/no")]
+            if len(years) > 1 and not t.empty:
+                trends.append({"name": data.dimension_name(dim), "figure": fig(figures.trend_plot(t, name))})
+    return {
+        "title": name, "school": {"id": school_id, "name": name, "country": _txt(me["country_code"]),
+                                  "city": _txt(me["city"]), "role": _txt(me["network_role"])},
+        "year": year, "years": years, "dimensions": dimensions, "trends": trends,
+        "label": _label_section(data, school_id, fig, name), "label_ran": data.labels is not None,
+        "definitions": _definitions(data), "n_charts": fig.n,
+    }
+
+
+def _definitions(data: ReportData) -> list[dict]:
+    return [{"name": r.name, "dimension": data.dimension_name(r.dimension), "unit": r.unit,
+             "direction": "lower is better" if r.direction == "lower" else "higher is better",
+             "definition": r.definition} for r in data.catalogue.itertuples()]
+
+
+def coverage(data: ReportData) -> list[dict]:
+    """Per academic year: which school submitted which dataset, and with what outcome (latest file counts)."""
+    s = data.submissions
+    if s is None or s.empty or "academic_year" not in s:
+        return []
+    s = s[s["academic_year"].notna() & s["school_id"].notna()].copy()
+    if s.empty:
+        return []
+    if "superseded_by" in s:
+        s = s[s["superseded_by"].isna()]
+    src = s["source"] if "source" in s else pd.Series("school", index=s.index)
+    s["column"] = [d if not isinstance(x, str) or x in ("school", "") else f"{d} ({x.replace('_', ' ')})"
+                   for d, x in zip(s["dataset"].astype(str), src)]
+    if "received_at" in s:
+        s = s.sort_values("received_at")
+    s = s.drop_duplicates(["school_id", "academic_year", "column"], keep="last")
+    cols = sorted(set(s["column"]), key=lambda c: (DATASET_ORDER.index(c.split(" ")[0])
+                                                    if c.split(" ")[0] in DATASET_ORDER else 99, c))
+    out = []
+    schools = sorted(data.network.items(), key=lambda kv: _order(kv[1]))
+    for year in sorted(set(s["academic_year"].astype(str)), reverse=True):
+        y = s[s["academic_year"].astype(str) == year]
+        rows = []
+        for sid, label in schools:
+            mine = y[y["school_id"].astype(str) == sid]
+            if mine.empty and sid not in set(data.values.loc[data.values["academic_year"] == year, "school_id"]):
+                continue
+            cells = []
+            for c in cols:
+                hit = mine[mine["column"] == c]
+                status = str(hit["status"].iloc[0]) if len(hit) else "missing"
+                cls, sym, title = STATUS.get(status, ("none", "—", "not received") if status == "missing"
+                                             else ("wait", "?", status))
+                cells.append({"cls": cls, "symbol": sym, "title": title})
+            rows.append({"label": label, "cells": cells})
+        out.append({"year": year, "columns": cols, "rows": rows})
+    return out
+
+
+def _order(label: str) -> tuple:
+    """Alphabetical by what the reader sees, named schools first, peers by number (never by score)."""
+    m = re.fullmatch(r"peer (\d+)", label)
+    return (1, int(m.group(1)), "") if m else (0, 0, label.casefold())
+
+
+def index_context(data: ReportData) -> dict:
+    fig = Figures("network")
+    year = data.latest_year
+    net = data.network
+    ordered = [lab for _, lab in sorted(net.items(), key=lambda kv: _order(kv[1]))]
+    heatmap = None
+    names = dict(zip(data.catalogue["indicator_id"], data.catalogue["name"]))
+    if data.groups is not None and year is not None:
+        g = data.groups[data.groups["academic_year"] == year]
+        if not g.empty:
+            cells = pd.DataFrame({"label": g["school_id"].map(net), "indicator": g["indicator_id"].map(names),
+                                  "che_group": g["che_group"], "ume_group": g["ume_group"]})
+            present = set(g["school_id"].map(net))
+            inds = [names[i] for i in data.catalogue["indicator_id"] if i in set(g["indicator_id"])]
+            heatmap = fig(figures.group_heatmap(cells, [s for s in ordered if s in present], inds))
+    distributions = []
+    if year is not None:
+        v = data.values[(data.values["academic_year"] == year) & ~data.values["withheld"] & data.values["value"].notna()]
+        v = data.catalogue.merge(v, on="indicator_id")
+        v = v[v["unit"] != "yes/no"]
+        v["label"] = v["school_id"].map(net)
+        for dim in data.dimensions():
+            part = v[v["dimension"] == dim]
+            if not part.empty:
+                distributions.append({"name": data.dimension_name(dim), "figure": fig(figures.distribution_plot(part))})
+    labels = None
+    if data.labels is not None and not data.labels.empty:
+        lab = data.labels
+        ly = sorted(set(lab["academic_year"]))[-1]
+        cur = lab[lab["academic_year"] == ly]
+        rob = data.robustness
+        if rob is not None and "academic_year" in rob:
+            rob = rob[rob["academic_year"] == ly]
+        rows = []
+        for sid, label in sorted(net.items(), key=lambda kv: _order(kv[1])):
+            r = cur[cur["school_id"] == sid]
+            if r.empty:
+                continue
+            dec = _txt(r["decision"].iloc[0])
+            p = {}
+            if rob is not None:
+                rr = rob[rob["school_id"] == sid]
+                if len(rr):
+                    p = {d: rr[f"p_{d}"].iloc[0] for d in DECISIONS if f"p_{d}" in rr}
+            rows.append({"label": label, "decision": dec, "decision_text": figures.DECISION_TEXT.get(dec, dec),
+                         "p": p, "link": _link(data, sid)})
+        counts = {figures.DECISION_TEXT[d]: int((cur["decision"] == d).sum()) for d in DECISIONS}
+        labels = {"year": ly, "rows": rows, "counts": counts, "has_p": rob is not None,
+                  "model": f"{data.model.name} {data.model.version}".strip() if data.model else "",
+                  "figure": fig(figures.decisions_by_year(lab[lab["decision"].notna()][["academic_year", "decision"]]))
+                  if lab["decision"].notna().any() else None}
+    schools = [{"label": lab, "link": _link(data, sid)} for sid, lab in sorted(net.items(), key=lambda kv: _order(kv[1]))]
+    return {
+        "title": "IMS network overview", "year": year, "years": data.years, "coverage": coverage(data),
+        "heatmap": heatmap, "distributions": distributions, "labels": labels, "label_ran": data.labels is not None,
+        "schools": schools, "n_peers": sum(1 for s in schools if s["link"] is None), "definitions": _definitions(data),
+        "n_charts": fig.n,
+    }
+
+
+def _link(data: ReportData, school_id: str) -> str | None:
+    """Named schools link to their page; a school that did not consent is not linked (its file name is its id)."""
+    return f"schools/{safe_name(school_id)}.html" if school_id in data.named else None
+
+
+def common(data: ReportData, depth: int, plotly_js: str | None) -> dict:
+    prefix = "../" * depth
+    return {"demo": data.demo, "k": data.k, "peer_set": data.peer_set, "generated_at": data.generated_at,
+            "plotly_src": prefix + ASSET, "plotly_inline": Markup(plotly_js) if plotly_js else None,
+            "home": prefix + "index.html", "benchmark_ran": data.groups is not None}
+
+
+def render(template: str, context: dict, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(env().get_template(template).render(**context), encoding="utf-8")
+    return out

@@ -1,0 +1,170 @@
+"""``ims run`` and ``ims serve`` (registered on the main Typer app). Prefect is imported only inside the bodies,
+after the Prefect environment defaults are set, so ``ims --help`` stays fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+
+# imported while the temporary Prefect server starts, so the first stages do not pay for them
+PREWARM = ("pandas", "ims_indicators.ingest", "ims_indicators.validate", "ims_indicators.indicators",
+           "ims_indicators.benchmark", "ims_indicators.score.warehouse", "ims_indicators.report")
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _prewarm() -> None:
+    import importlib
+
+    for name in PREWARM:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a stage that cannot import fails in its own task, with its reason
+            pass
+
+
+def _check_server(url: str) -> None:
+    """A configured server must answer, else say so (rather than a connection traceback)."""
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach the Prefect server at PREFECT_API_URL={url} ({exc}); start it with "
+              "`prefect server start`, or unset PREFECT_API_URL to use a temporary server")
+
+
+def _table(title: str, rows: list[tuple[str, Any]]) -> None:
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right", overflow="fold")
+    for k, v in rows:
+        table.add_row(escape(k), escape(f"{v:,}" if isinstance(v, int) else str(v)))
+    out.print(table)
+
+
+def print_summary(summary: dict, startup: float | None = None) -> None:
+    """The end-of-run tables: stages, counts, refusals, where things are, and the time split."""
+    stages = Table(title=f"{summary['flow']}: {summary['status']}", title_justify="left")
+    for c in ("stage", "status", "seconds", "result"):
+        stages.add_column(c, overflow="fold", justify="right" if c == "seconds" else "left")
+    colour = {"completed": "green", "failed": "bold red", "skipped": "yellow"}
+    for s in summary["stages"]:
+        stages.add_row(s["stage"], f"[{colour.get(s['status'], '')}]{s['status']}[/]", f"{s['seconds']:.1f}",
+                       escape(s["detail"] or ""))
+    out.print(stages)
+    if summary.get("counts"):
+        _table("counts", list(summary["counts"].items()))
+    if summary.get("refused"):
+        out.print(f"[bold yellow]{len(summary['refused'])} file(s) refused[/] (kept under data/rejected/; "
+                  "`ims submissions` lists them):")
+        for r in summary["refused"]:
+            out.print(f"  • {escape(r.get('reason') or '')}", highlight=False)
+    if summary.get("paths"):
+        _table("where", list(summary["paths"].items()))
+    stage_time = sum(s["seconds"] for s in summary["stages"])
+    timing = f"stages {stage_time:.1f} s, flow run {summary.get('seconds', 0):.1f} s"
+    if startup is not None:
+        timing = f"Prefect start-up {startup:.1f} s, " + timing
+    err.print(f"timing: {timing}", highlight=False)
+
+
+def run_command(
+    year: Annotated[Optional[list[str]], typer.Option(
+        "--year", help="Only (re)ingest this academic year, e.g. 2023/24 (repeatable; later stages recompute all).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the reports to PDF.")] = False,
+    draws: Annotated[Optional[int], typer.Option("--draws", min=0, help="Monte Carlo draws of the label robustness "
+                                                 "(default: the model's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Run the whole annual cycle on data/raw as one Prefect flow run.
+
+    ingest → validate → indicators → benchmark → score → report. Without PREFECT_API_URL a temporary Prefect server is started for the run (its history stays under .prefect/); with it, the run appears in that server's UI.
+
+    Refused files are reported, not failures; a failed stage exits 1 with its reason.
+    """  # noqa: E501 - Typer keeps a docstring's line breaks
+    started = time.time()
+    from pipelines.env import api_url, prefect_env_defaults
+
+    prefect_env_defaults()
+    threading.Thread(target=_prewarm, name="prewarm", daemon=True).start()
+    if url := os.environ.get("PREFECT_API_URL", "").strip():
+        _check_server(url)
+    from pipelines.flows import annual_cycle
+    from pipelines.summary import StageFailed
+
+    err.print(f"running the annual cycle on {'the Prefect server at ' + api_url() if api_url() else 'a temporary Prefect server'} …",
+              highlight=False)
+    state = annual_cycle(years=year or None, pdf=pdf, draws=draws, return_state=True)
+    data = state.result(raise_on_failure=False)
+    summary = data.summary if isinstance(data, StageFailed) else data if isinstance(data, dict) else None
+    if summary is None:  # crashed: no summary came back
+        _fail(f"the annual cycle ended {state.type.value.lower()}: {state.message or data}")
+    startup = summary["started_at"] - started
+    summary["startup_seconds"] = round(startup, 2)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        err.print(f"timing: Prefect start-up {startup:.1f} s, flow run {summary.get('seconds', 0):.1f} s")
+    else:
+        print_summary(summary, startup)
+    if state.is_failed() or state.is_crashed():
+        _fail(state.message or "the annual cycle failed")
+
+
+def serve_command(
+    cron: Annotated[str, typer.Option("--cron", envvar="IMS_CRON",
+                                      help="When the annual cycle runs (cron, env IMS_CRON).")] = "0 2 * * *",
+    every: Annotated[int, typer.Option("--every", min=10, help="Seconds between inbox checks.")] = 300,
+    timezone: Annotated[str, typer.Option("--timezone", envvar="IMS_TIMEZONE",
+                                          help="Time zone of the cron schedule (IANA name, env IMS_TIMEZONE).")] = "UTC",
+) -> None:
+    """Serve the scheduled deployments (annual cycle, inbox watch) until Ctrl-C.
+
+    annual-cycle/nightly runs the whole cycle on a cron schedule (default 02:00 every night); inbox-watch/inbox receives files dropped into data/inbox/<dataset>/<school>/<yyyy-yy>/<file> (or schools.csv) every --every seconds.
+
+    One run at a time (one warehouse writer). Set PREFECT_API_URL to a running `prefect server start` to see the deployments, schedules and runs in its UI.
+    """  # noqa: E501 - Typer keeps a docstring's line breaks
+    from ims_indicators import settings
+    from pipelines.env import api_url, prefect_env_defaults
+
+    prefect_env_defaults()
+    os.environ["IMS_HOME"] = str(settings.home())  # the runs' subprocesses must see the same project
+    try:
+        from croniter import croniter
+
+        if not croniter.is_valid(cron):
+            _fail(f"--cron {cron!r} is not a cron expression; expected five fields, e.g. '0 2 * * *'")
+    except ImportError:  # pragma: no cover - croniter ships with Prefect
+        pass
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except Exception:  # noqa: BLE001
+        _fail(f"--timezone {timezone!r} is not a time zone; expected an IANA name such as UTC or Europe/Berlin")
+    if url := os.environ.get("PREFECT_API_URL", "").strip():
+        _check_server(url)
+    from pipelines.serve import CYCLE, INBOX, serve_deployments
+
+    settings.inbox_dir().mkdir(parents=True, exist_ok=True)
+    where = api_url()
+    err.print(f"serving annual-cycle/{CYCLE} (cron '{cron}', {timezone}) and inbox-watch/{INBOX} (every {every} s, "
+              f"{settings.inbox_dir()}) on " + (f"{where}" if where else "a temporary Prefect server (no UI; set "
+                                                "PREFECT_API_URL to a running `prefect server start`)"),
+              highlight=False)
+    serve_deployments(cron, every, timezone)
