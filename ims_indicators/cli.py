@@ -133,8 +133,35 @@ def quarantine(
         err.print(f"{len(rows)} quarantined row finding(s)")
 
 
+@app.command()
+def rebuild(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Recreate the warehouse, curated Parquet and marts from data/raw/ alone (swapped in when complete)."""
+    from ims_indicators.cycle import compute_marts
+    from ims_indicators.errors import WarehouseBusy
+    from ims_indicators.lock import writer_lock
+    from ims_indicators.rebuild import rebuild as run_rebuild
+
+    try:
+        with writer_lock("ims rebuild", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
+                err.status("rebuilding from data/raw …"):
+            report, marts = run_rebuild(marts=compute_marts)
+    except WarehouseBusy as exc:
+        fail(str(exc))
+    summary = {**report.summary(), "marts": marts}
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(f"rebuilt from {summary['files']} file(s): " + ", ".join(
+            f"{n} {k}" for k, n in sorted(summary["statuses"].items())) + "; marts: " + ", ".join(
+            f"{k} {v}" for k, v in marts.items()))
+
+
+from ims_indicators.score.cli import score_command  # noqa: E402
 from pipelines.cli import run_command, serve_command  # noqa: E402 - Prefect is imported inside the commands
 
+app.command("score")(score_command)
 app.command("run")(run_command)
 app.command("serve")(serve_command)
 

@@ -107,5 +107,8 @@ def load_peer_sets(path: Path | str | None = None) -> PeerSets:
                 loc = [f"peer set {entry.get('id', '#' + str(loc[1] + 1)) if isinstance(entry, dict) else loc[1]}",
                        *loc[2:]]
             msg = "missing (required)" if e["type"] == "missing" else e["msg"].removeprefix("Value error, ")
+            if e["type"] in ("string_type", "int_type", "literal_error"):
+                msg += f"; got {e.get('input')!r}" + (" (quote it: YAML reads NO, YES, ON, OFF as booleans)"
+                                                     if isinstance(e.get("input"), bool) else "")
             parts.append(f"{'.'.join(str(p) for p in loc) or '(file)'}: {msg}")
         raise PeerSetError(f"{path}: {'; '.join(parts)}") from None

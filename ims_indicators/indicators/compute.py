@@ -64,7 +64,7 @@ def scan_sql(cat: Catalogue, scan: Scan) -> str:
     for i, (expr, where) in enumerate(scan.measures):
         agg = f"{expr} FILTER (WHERE {where})" if where else expr
         cols.append(f"    CAST({agg} AS DOUBLE) AS m{i}")
-    return sql_text(PKG, "source_measures.sql").format(
+    return sql_text(PKG, "source_measures.sql").rstrip().format(
         measures=",\n".join(cols), source_sql=textwrap.indent(cat.sources[scan.source].sql, "    "))
 
 
@@ -72,7 +72,7 @@ def _find(scans: list[Scan], m: Measure, data_source: str) -> int:
     return next(i for i, s in enumerate(scans) if (s.source, s.data_source) == (m.source, data_source))
 
 
-def part_sql(ind: Indicator, scans: list[Scan], rel: list[str]) -> str:
+def part_sql(cat: Catalogue, ind: Indicator, scans: list[Scan], rel: list[str]) -> str:
     """One indicator's numerator and denominator on the frame, and its formula (``raw_value``)."""
 
     def measure(m: Measure, alias: str) -> tuple[str, str]:
@@ -84,16 +84,17 @@ def part_sql(ind: Indicator, scans: list[Scan], rel: list[str]) -> str:
 
     num, num_rel = measure(ind.numerator, "n")
     den, den_rel = measure(ind.denominator, "d")
-    return sql_text(PKG, "indicator_part.sql").format(
+    return sql_text(PKG, "indicator_part.sql").rstrip().format(
         indicator_id=ind.id, data_source=ind.data_source, scale=repr(float(ind.scale)), formula=ind.formula,
         numerator_name=ind.numerator.name, denominator_name=ind.denominator.name,
-        numerator_source=ind.numerator.source, denominator_source=ind.denominator.source,
+        numerator_source="/".join(cat.sources[ind.numerator.source].datasets),
+        denominator_source="/".join(cat.sources[ind.denominator.source].datasets),
         numerator=num, denominator=den, numerator_rel=num_rel, denominator_rel=den_rel,
         min_denominator=repr(float(ind.min_denominator)))
 
 
-def values_sql(indicators: list[Indicator], scans: list[Scan], rel: list[str], ctes: str = "") -> str:
-    parts = "\nUNION ALL\n".join(textwrap.indent(part_sql(i, scans, rel), "    ") for i in indicators)
+def values_sql(cat: Catalogue, indicators: list[Indicator], scans: list[Scan], rel: list[str], ctes: str = "") -> str:
+    parts = "\nUNION ALL\n".join(textwrap.indent(part_sql(cat, i, scans, rel), "    ") for i in indicators)
     return sql_text(PKG, "indicator_values.sql").format(ctes=ctes, parts=parts)
 
 
@@ -101,7 +102,7 @@ def standalone_sql(cat: Catalogue, ind: Indicator) -> str:
     """The whole computation of one indicator as one query (binds ``$data_source``)."""
     scans = plan([ind])
     ctes = "".join(f"scan{i} AS (\n{textwrap.indent(scan_sql(cat, s), '    ')}\n),\n" for i, s in enumerate(scans))
-    return values_sql([ind], scans, [f"scan{i}" for i in range(len(scans))], ctes)
+    return values_sql(cat, [ind], scans, [f"scan{i}" for i in range(len(scans))], ctes)
 
 
 def build_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> int:
@@ -138,16 +139,16 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
     ensure_marts(con)
     check_catalogue(cat, con)
     scans = plan(cat.indicators)
-    temps = [f"temp.ind_scan{i}" for i in range(len(scans))]
+    temps = [f"ind_scan{i}" for i in range(len(scans))]
     with transaction(con):
         build_frame(con, cat)
         write_catalogue(con, cat)
         for name, scan in zip(temps, scans):
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS {scan_sql(cat, scan)}", {"data_source": scan.data_source})
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {scan_sql(cat, scan)}", {"data_source": scan.data_source})
         con.execute("DELETE FROM marts.indicator_values")
-        con.execute("INSERT INTO marts.indicator_values " + values_sql(cat.indicators, scans, temps))
+        con.execute("INSERT INTO marts.indicator_values " + values_sql(cat, cat.indicators, scans, temps))
         for name in temps:
-            con.execute(f"DROP TABLE {name}")
+            con.execute(f"DROP TABLE temp.{name}")
     return con.execute("SELECT count(*) AS n FROM marts.indicator_values").fetchall()[0][0]
 
 

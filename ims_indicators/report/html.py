@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from ims_indicators.report import figures
 from ims_indicators.report.data import DECISIONS, ReportData, fmt_change, fmt_value
-from ims_indicators.report.privacy import count_text
+from ims_indicators.report.privacy import count_text, sort_key
 
 ASSET = "assets/plotly.min.js"
 DATASET_ORDER = ("enrolment", "mobility", "staffing", "accreditation")
@@ -232,7 +232,7 @@ def coverage(data: ReportData) -> list[dict]:
     cols = sorted(set(s["column"]), key=lambda c: (DATASET_ORDER.index(c.split(" ")[0])
                                                     if c.split(" ")[0] in DATASET_ORDER else 99, c))
     out = []
-    schools = sorted(data.network.items(), key=lambda kv: _order(kv[1]))
+    schools = sorted(data.network.items(), key=lambda kv: sort_key(kv[1]))
     for year in sorted(set(s["academic_year"].astype(str)), reverse=True):
         y = s[s["academic_year"].astype(str) == year]
         rows = []
@@ -252,17 +252,11 @@ def coverage(data: ReportData) -> list[dict]:
     return out
 
 
-def _order(label: str) -> tuple:
-    """Alphabetical by what the reader sees, named schools first, peers by number (never by score)."""
-    m = re.fullmatch(r"peer (\d+)", label)
-    return (1, int(m.group(1)), "") if m else (0, 0, label.casefold())
-
-
 def index_context(data: ReportData) -> dict:
     fig = Figures("network")
     year = data.latest_year
     net = data.network
-    ordered = [lab for _, lab in sorted(net.items(), key=lambda kv: _order(kv[1]))]
+    ordered = [lab for _, lab in sorted(net.items(), key=lambda kv: sort_key(kv[1]))]
     heatmap = None
     names = dict(zip(data.catalogue["indicator_id"], data.catalogue["name"]))
     if data.groups is not None and year is not None:
@@ -292,7 +286,7 @@ def index_context(data: ReportData) -> dict:
         if rob is not None and "academic_year" in rob:
             rob = rob[rob["academic_year"] == ly]
         rows = []
-        for sid, label in sorted(net.items(), key=lambda kv: _order(kv[1])):
+        for sid, label in sorted(net.items(), key=lambda kv: sort_key(kv[1])):
             r = cur[cur["school_id"] == sid]
             if r.empty:
                 continue
@@ -309,7 +303,7 @@ def index_context(data: ReportData) -> dict:
                   "model": f"{data.model.name} {data.model.version}".strip() if data.model else "",
                   "figure": fig(figures.decisions_by_year(lab[lab["decision"].notna()][["academic_year", "decision"]]))
                   if lab["decision"].notna().any() else None}
-    schools = [{"label": lab, "link": _link(data, sid)} for sid, lab in sorted(net.items(), key=lambda kv: _order(kv[1]))]
+    schools = [{"label": lab, "link": _link(data, sid)} for sid, lab in sorted(net.items(), key=lambda kv: sort_key(kv[1]))]
     return {
         "title": "IMS network overview", "year": year, "years": data.years, "coverage": coverage(data),
         "heatmap": heatmap, "distributions": distributions, "labels": labels, "label_ran": data.labels is not None,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 import pandas as pd
 
@@ -120,6 +121,13 @@ def viewer_labels(schools: pd.DataFrame, viewer: str) -> dict[str, str]:
         else:
             out[sid] = PEER
     return out
+
+
+def sort_key(label: str) -> tuple:
+    """Order of schools in every list: alphabetical by what the reader sees, named schools first, then peers by
+    number — never by score."""
+    m = re.fullmatch(r"peer (\d+)", label)
+    return (1, int(m.group(1)), "") if m else (0, 0, label.casefold())
 
 
 def neutralise(text: str) -> str:

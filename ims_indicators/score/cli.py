@@ -53,7 +53,7 @@ def read_input_csv(path: Path, id_column: str, text_columns: list[str]):
 def score_command(
     model: Annotated[Path | None, typer.Option("--model", help="Scoring model YAML (default: models/label_v1.yaml).")] = None,
     input: Annotated[Path | None, typer.Option("--input", help="Score this CSV (one row per unit) instead of the warehouse.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="With --input: write the scores to this CSV.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the scores to this CSV (with --input: instead of stdout).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a model parameter, KEY=VALUE (repeatable), e.g. normalise.method=zscore.")] = None,
     draws: Annotated[int | None, typer.Option("--draws", min=0, help="Monte Carlo draws (warehouse default: the model's; CSV default: none).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed of the Monte Carlo (default: the model's).")] = None,
@@ -70,7 +70,7 @@ def score_command(
         if input is not None:
             _score_csv(m, input, out, draws, seed, as_json)
         else:
-            _score_warehouse(m, draws, seed, as_json)
+            _score_warehouse(m, out, draws, seed, as_json)
     except ScoreError as exc:
         _fail(str(exc))
     except Exception as exc:  # warehouse busy and the like: a message, not a traceback
@@ -121,7 +121,7 @@ def _score_csv(m, path: Path, out: Path | None, draws: int | None, seed: int | N
         typer.echo(res.table.to_csv(index=False), nl=False)
 
 
-def _score_warehouse(m, draws: int | None, seed: int | None, as_json: bool) -> None:
+def _score_warehouse(m, out: Path | None, draws: int | None, seed: int | None, as_json: bool) -> None:
     from ims_indicators.lock import writer_lock
     from ims_indicators.score.warehouse import score_warehouse, write_scores
     from ims_indicators.warehouse import open_warehouse
@@ -131,6 +131,9 @@ def _score_warehouse(m, draws: int | None, seed: int | None, as_json: bool) -> N
         scores = score_warehouse(con, m, draws, seed)
         written = write_scores(con, scores)
     err.print("; ".join(f"{n}: {k} rows" for n, k in written.items()) + f" ({escape(m.label)})", highlight=False)
+    if out is not None:  # a copy of marts.label_results as CSV
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scores.results.to_csv(out, index=False)
     if as_json:
         payload: dict = {"results": _records(scores.results)}
         if scores.robustness is not None:

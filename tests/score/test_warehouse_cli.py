@@ -98,10 +98,12 @@ def test_cli_warehouse_mode(tmp_path, monkeypatch, app):
     monkeypatch.setenv("IMS_WAREHOUSE", str(tmp_path / "data" / "warehouse.duckdb"))
     (tmp_path / "data").mkdir()
     make_warehouse(tmp_path / "data" / "warehouse.duckdb", indicator_values(n_schools=5, years=("2023/24",)))
-    res = CliRunner().invoke(app, ["score", "--model", str(MODELS / "label_v1.yaml"), "--draws", "100", "--json"])
+    res = CliRunner().invoke(app, ["score", "--model", str(MODELS / "label_v1.yaml"), "--draws", "100", "--json",
+                                   "--out", str(tmp_path / "results.csv")])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
     assert len(payload["results"]) == 5 and len(payload["robustness"]) == 5
+    assert len(pd.read_csv(tmp_path / "results.csv")) == 5
     assert "marts.label_results: 5 rows" in res.stderr
 
 

@@ -1,0 +1,80 @@
+"""Staged rows → pandas frames for Great Expectations, in chunks, with helper columns computed in DuckDB.
+
+All pending submissions of a dataset are validated together (one GX run per chunk, not per submission).
+Rows are cut into chunks of about ``chunk_rows`` only between key groups of a submission, so a duplicated
+key never straddles two chunks; duplicates of whole rows are found in SQL over the whole submission
+(``_copy_no``), so the frames stay small and memory flat however big the staging table is.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from ims_indicators.contracts import contract
+from ims_indicators.warehouse import quote_ident
+
+FRAME = "_validate_frame"
+INDEX = ["submission_id", "source_row"]
+
+
+def chunk_rows() -> int:
+    """Rows per GX run (``IMS_VALIDATE_CHUNK_ROWS``, default 200 000)."""
+    return int(os.environ.get("IMS_VALIDATE_CHUNK_ROWS", "").strip() or 200_000)
+
+
+def build_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
+                table: str | None = None, chunk: int | None = None) -> int:
+    """Materialise the rows to validate with helpers into a temp table; return the number of chunks."""
+    spec = contract(dataset)
+    table = table or f"staging.{dataset}"
+    chunk = chunk or chunk_rows()
+    cols = ", ".join(quote_ident(c) for c in spec.names)
+    key = ", ".join(quote_ident(c) for c in ("submission_id", *spec.key))
+    year = ("make_date(TRY_CAST(left(academic_year, 4) AS INTEGER), 9, 1) AS _year_start, "
+            "make_date(TRY_CAST(left(academic_year, 4) AS INTEGER) + 1, 8, 31) AS _year_end"
+            if spec.per_year else "NULL::DATE AS _year_start, NULL::DATE AS _year_end")
+    con.execute(f"DROP TABLE IF EXISTS temp.{FRAME}")
+    con.execute(f"""
+        CREATE TEMP TABLE {FRAME} AS
+        WITH picked AS (
+            SELECT * FROM {table} WHERE submission_id IN (SELECT unnest($ids))
+        ),
+        copies AS (
+            SELECT *,
+                   row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
+                   min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row
+            FROM picked
+        ),
+        ordered AS (
+            SELECT *, row_number() OVER (ORDER BY {key}, source_row) AS _rn FROM copies
+        ),
+        final AS (
+            SELECT *, {year}, (min(_rn) OVER (PARTITION BY {key}) - 1) // $chunk AS _chunk FROM ordered
+        )
+        SELECT * EXCLUDE (_rn) FROM final ORDER BY _chunk, submission_id, source_row""",
+                {"ids": list(submission_ids), "chunk": chunk})
+    n = con.execute(f"SELECT coalesce(max(_chunk) + 1, 0) FROM {FRAME}").fetchall()[0][0]
+    return int(n)
+
+
+def frames(con: duckdb.DuckDBPyConnection, n_chunks: int) -> Iterator[pd.DataFrame]:
+    """The chunks as DataFrames, one at a time."""
+    for i in range(n_chunks):
+        df = con.execute(f"SELECT * EXCLUDE (_chunk) FROM {FRAME} WHERE _chunk = ? ORDER BY submission_id, "
+                         "source_row", [i]).df()
+        if len(df):
+            yield df
+
+
+def drop_frame(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS temp.{FRAME}")
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per submission in the current frame."""
+    return {sid: int(n) for sid, n in con.execute(
+        f"SELECT submission_id, count(*) FROM {FRAME} GROUP BY ALL").fetchall()}
