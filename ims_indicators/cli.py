@@ -158,12 +158,22 @@ def rebuild(
             f"{k} {v}" for k, v in marts.items()))
 
 
+from ims_indicators.demo.cli import demo_command  # noqa: E402
 from ims_indicators.score.cli import score_command  # noqa: E402
 from pipelines.cli import run_command, serve_command  # noqa: E402 - Prefect is imported inside the commands
 
+app.command("demo-data")(demo_command)
 app.command("score")(score_command)
 app.command("run")(run_command)
 app.command("serve")(serve_command)
+
+from ims_indicators.report.cli import report_command  # noqa: E402 - light: heavy imports inside the command
+
+app.command("report")(report_command)
+
+from ims_indicators.validate.cli import validate_command  # noqa: E402 - GX is imported inside the command only
+
+app.command("validate")(validate_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -38,6 +38,7 @@ class Column:
     value_synonyms: dict[str, str] = field(default_factory=dict)  # received value -> allowed value
     default: object = None
     min_value: float | None = None
+    max_value: float | None = None  # inclusive upper bound (e.g. the survey scale); None = unbounded
     description: str = ""
 
     @property
@@ -231,11 +232,13 @@ CONTRACTS["student_survey"] = Contract(
         Column("respondent_ref", "pseudonym", synonyms=("respondent", "respondent id", "student id"),
                description="Pseudonymised at ingest like person_ref."),
         Column("score", "int", synonyms=("answer", "rating", "grade", "judgement"), min_value=SURVEY_SCALE[0],
-               description="1 = very good … 6 = very poor."),
+               max_value=SURVEY_SCALE[1], description="1 = very good … 6 = very poor."),
         Column("comment", "text", synonyms=("free text", "remarks", "comments"),
                description="Free text: stored, never shown for fewer responses than the suppression threshold."),
-        Column("responses", "int", synonyms=("n", "n responses", "number of responses"), min_value=0),
-        Column("mean", "float", synonyms=("mean score", "average", "mittelwert"), min_value=SURVEY_SCALE[0]),
+        Column("responses", "int", synonyms=("n", "n responses", "number of responses"), min_value=1,
+               description="Answers behind mean and sd (an item nobody answered is left out)."),
+        Column("mean", "float", synonyms=("mean score", "average", "mittelwert"), min_value=SURVEY_SCALE[0],
+               max_value=SURVEY_SCALE[1]),
         Column("sd", "float", synonyms=("std", "standard deviation", "stdev"), min_value=0),
     ),
     key=("school_id", "academic_year", "respondent_ref", "item"),

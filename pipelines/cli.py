@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import time
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,7 +34,7 @@ def _prewarm() -> None:
     for name in PREWARM:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a stage that cannot import fails in its own task, with its reason
+        except Exception:  # noqa: BLE001, S110 - a stage that cannot import fails in its own task, with its reason
             pass
 
 
@@ -85,10 +85,10 @@ def print_summary(summary: dict, startup: float | None = None) -> None:
 
 
 def run_command(
-    year: Annotated[Optional[list[str]], typer.Option(
+    year: Annotated[list[str] | None, typer.Option(
         "--year", help="Only (re)ingest this academic year, e.g. 2023/24 (repeatable; later stages recompute all).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print the reports to PDF.")] = False,
-    draws: Annotated[Optional[int], typer.Option("--draws", min=0, help="Monte Carlo draws of the label robustness "
+    draws: Annotated[int | None, typer.Option("--draws", min=0, help="Monte Carlo draws of the label robustness "
                                                  "(default: the model's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
@@ -97,7 +97,7 @@ def run_command(
     ingest → validate → indicators → benchmark → score → report. Without PREFECT_API_URL a temporary Prefect server is started for the run (its history stays under .prefect/); with it, the run appears in that server's UI.
 
     Refused files are reported, not failures; a failed stage exits 1 with its reason.
-    """  # noqa: E501 - Typer keeps a docstring's line breaks
+    """
     started = time.time()
     from pipelines.env import api_url, prefect_env_defaults
 
@@ -138,7 +138,7 @@ def serve_command(
     annual-cycle/nightly runs the whole cycle on a cron schedule (default 02:00 every night); inbox-watch/inbox receives files dropped into data/inbox/<dataset>/<school>/<yyyy-yy>/<file> (or schools.csv) every --every seconds.
 
     One run at a time (one warehouse writer). Set PREFECT_API_URL to a running `prefect server start` to see the deployments, schedules and runs in its UI.
-    """  # noqa: E501 - Typer keeps a docstring's line breaks
+    """
     from ims_indicators import settings
     from pipelines.env import api_url, prefect_env_defaults
 

@@ -12,8 +12,9 @@ any refusal with ``fail_on_refusal=True``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -87,6 +88,11 @@ def _describe_validate(r: dict) -> str:
 def _describe_score(r: dict) -> str:
     decisions = ", ".join(f"{n} {k}" for k, n in r["decisions"].items())
     return f"{r['model']}: {decisions}"
+
+
+def _describe_report(r: dict) -> str:
+    pdfs = f", {r['pdfs']} PDF(s)" if r.get("pdfs") else ""
+    return f"{r['index']} ({r['schools']} school profile(s), {r['files']} file(s){pdfs})"
 
 
 def _refusals(summary: dict, result: dict | None) -> None:
@@ -180,7 +186,7 @@ def score_flow(model: str | None = None, draws: int | None = None, seed: int | N
 def report_flow(school: str | None = None, pdf: bool = False) -> dict:
     """Write the reports (school profiles, network overview, label results, Excel workbook)."""
     summary = sm.new_summary("report", school=school, pdf=pdf or None)
-    r = _run_stage(summary, "report", t.write_report_files, school, pdf, describe=lambda r: f"{r['index']}")
+    r = _run_stage(summary, "report", t.write_report_files, school, pdf, describe=_describe_report)
     _paths(summary, reports=(r or {}).get("index"))
     return _close(summary, "report-summary")
 
@@ -202,7 +208,7 @@ def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str |
         ("indicators", t.compute_indicator_values, (), lambda r: f"{r['indicator_values']:,} indicator values"),
         ("benchmark", t.compute_benchmark_groups, (), lambda r: f"{r['benchmark_groups']:,} benchmark group rows"),
         ("score", t.score_labels, (model, draws, seed), _describe_score),
-        ("report", t.write_report_files, (None, pdf), lambda r: f"{r['index']}"),
+        ("report", t.write_report_files, (None, pdf), _describe_report),
     ]
     results: dict[str, dict] = {}
     if not raw.is_dir():

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -27,7 +28,7 @@ from pipelines.inbox import FileStillBeingWritten
 TRANSIENT = (WarehouseBusy, FileStillBeingWritten)
 
 
-def transient_only(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
+def transient_only(task, task_run, state) -> bool:
     """Retry a failed task run only when its error is transient."""
     try:
         state.result()
@@ -168,7 +169,7 @@ def receive_inbox(inbox: str, settle_seconds: float = 2.0) -> dict:
 def validate_staged(all_submissions: bool = False) -> dict:
     """Validate what is staged (``all_submissions``: revalidate every accepted submission) and write the
     stewards' validation report."""
-    import ims_indicators.validate as validate
+    from ims_indicators import validate
     from ims_indicators.ingest import process_pending
 
     out: dict[str, Any] = {}
@@ -243,11 +244,11 @@ def write_report_files(school: str | None = None, pdf: bool = False) -> dict:
 
     with warehouse("report") as con:
         result = write_reports(con, out_dir=settings.reports_dir(), school=school, pdf=pdf)
-    index = _main_path(result, settings.reports_dir()) or settings.reports_dir() / "index.html"
-    files = 0
-    if isinstance(result, dict):
-        files = sum(len(v) if isinstance(v, (list, tuple, dict)) else 1 for v in result.values() if v)
-    return {"index": relative(index), "files": files}
+    result = result if isinstance(result, dict) else {}
+    schools = result.get("schools") or []
+    index = result.get("index") or (schools[0] if schools else settings.reports_dir() / "index.html")
+    return {"index": relative(index), "files": len(result.get("paths") or []), "schools": len(schools),
+            "pdfs": len(result.get("pdfs") or [])}
 
 
 # ------------------------------------------------------------------------------------------ counts

@@ -39,11 +39,12 @@ def apply_verdict(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict
                         "column_name VARCHAR, reason VARCHAR)")
             con.executemany("INSERT INTO _failures VALUES (?, ?, ?, ?, ?)",
                             [[f.source_row, f.stage, f.rule, f.column, f.reason] for f in verdict.failures])
+            row = ", ".join(f"{quote_ident(c)} := s.{quote_ident(c)}" for c in spec.names)  # DuckDB 2: no s.* here
             con.execute(f"""
                 INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason, row_json,
                                              quarantined_at)
                 SELECT $sid, f.source_row, f.stage, f.rule, f.column_name, f.reason,
-                       to_json(s.* EXCLUDE (submission_id, source_row))::VARCHAR, $now
+                       to_json(struct_pack({row}))::VARCHAR, $now
                 FROM _failures f LEFT JOIN staging.{dataset} s ON s.submission_id = $sid AND s.source_row = f.source_row
                 ORDER BY f.source_row""", {"sid": sid, "now": now})
             con.execute("DROP TABLE _failures")
@@ -63,6 +64,8 @@ def apply_verdict(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict
                     [status, reason, held, sid])
         if status != "rejected":
             _promote(con, dataset, spec.per_year, sub)
+        else:  # revalidation may reject a submission that was curated before: take its rows back out
+            con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id = ?", [sid])
     return {"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held}
 
 
@@ -82,6 +85,7 @@ def _promote(con: duckdb.DuckDBPyConnection, dataset: str, per_year: bool, sub: 
                     [sub["school_id"], sub["academic_year"], sub["source"]])
     else:  # the registry: a file adds or updates the schools it lists
         older = []
+        con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id = ?", [sid])  # rows now quarantined too
         con.execute(f"""DELETE FROM curated.{dataset} WHERE school_id IN (SELECT school_id FROM staging.{dataset}
                         WHERE submission_id = $sid AND source_row NOT IN
                         (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL))""",

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # nothing heavy at package import
     from ims_indicators.demo.generate import DemoManifest
 
 
-def generate_demo(out, seed: int = 2024, **kwargs) -> DemoManifest:  # noqa: ANN001 - thin re-export
+def generate_demo(out, seed: int = 2024, **kwargs) -> DemoManifest:
     from ims_indicators.demo.generate import generate_demo as _generate
 
     return _generate(out, seed, **kwargs)

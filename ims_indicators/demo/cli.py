@@ -19,11 +19,13 @@ def demo_command(
                       "and demo_manifest.json at the top (default: the raw folder, data/raw or IMS_RAW_DIR).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed writes byte-identical files.")] = 2024,
 ) -> None:
-    """Write the bundled demo network: 23 schools × 5 years of mobility, staffing, enrolment and accreditation.
+    """Write the bundled demo network: 23 schools × 5 years of mobility, staffing, enrolment, accreditation.
 
-    Each school sends its files in its own house style (semicolon CSV in Windows-1252, UTF-8 with BOM,
-    XLSX with a title row, synonym headers). About 1.5 % of rows carry planted errors and one file is
-    malformed; demo_manifest.json lists them. All demo figures are synthetic.
+    Each school writes in its own house style: semicolon CSV, UTF-8 with BOM, XLSX, synonym headers.
+
+    About 1.5 % of rows carry planted errors and one file is malformed (see demo_manifest.json).
+
+    All demo figures are synthetic.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

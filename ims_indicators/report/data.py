@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 import duckdb
@@ -61,6 +62,55 @@ class ReportData:
     network: dict[str, str]  # school_id -> label everybody may see (name or "peer N")
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
 
+    @cached_property
+    def values_by_school(self) -> dict[str, pd.DataFrame]:
+        return {str(k): g for k, g in self.values.groupby("school_id", sort=False)}
+
+    @cached_property
+    def published_by_year(self) -> dict[str, pd.DataFrame]:
+        """Per year, the values others may see (not withheld, computed)."""
+        v = self.values[~self.values["withheld"] & self.values["value"].notna()]
+        return {str(k): g for k, g in v.groupby("academic_year", sort=False)}
+
+    @cached_property
+    def groups_by_school(self) -> dict[str, pd.DataFrame]:
+        if self.groups is None:
+            return {}
+        return {str(k): g for k, g in self.groups.groupby("school_id", sort=False)}
+
+    @cached_property
+    def label_records(self) -> dict[str, dict]:
+        """Each school's latest label result as a dict."""
+        if self.labels is None or self.labels.empty:
+            return {}
+        out: dict[str, dict] = {}
+        for rec in self.labels.sort_values("academic_year").to_dict("records"):
+            out[str(rec["school_id"])] = rec
+        return out
+
+    @cached_property
+    def label_stats(self) -> dict[str, dict[str, tuple[float, float, float]]]:
+        """Per year and score column (dimensions and overall): median, Q1, Q3 over the scored schools."""
+        if self.labels is None or self.labels.empty or self.model is None:
+            return {}
+        cols = [c for c in [*self.model.dimensions, self.model.overall] if c in self.labels.columns]
+        out: dict[str, dict[str, tuple[float, float, float]]] = {}
+        for year, part in self.labels.groupby("academic_year"):
+            out[str(year)] = {}
+            for c in cols:
+                x = pd.to_numeric(part[c], errors="coerce").dropna()
+                out[str(year)][c] = (x.median(), x.quantile(0.25), x.quantile(0.75), len(x)) if len(x) else \
+                    (math.nan, math.nan, math.nan, 0)
+        return out
+
+    @cached_property
+    def robustness_records(self) -> dict[tuple[str, str | None], dict]:
+        if self.robustness is None or self.robustness.empty:
+            return {}
+        has_year = "academic_year" in self.robustness.columns
+        return {(str(r["school_id"]), str(r["academic_year"]) if has_year else None): r
+                for r in self.robustness.to_dict("records")}
+
     @property
     def years(self) -> list[str]:
         return sorted(set(self.values["academic_year"].dropna().astype(str)))
@@ -85,7 +135,7 @@ class ReportData:
     def viewer(self, school_id: str) -> dict[str, str]:
         return privacy.viewer_labels(self.schools, school_id)
 
-    def units(self) -> dict[str, str]:
+    def units(self) -> dict[str, str]:  # noqa: D102
         return dict(zip(self.catalogue["indicator_id"], self.catalogue["unit"]))
 
     def dimension_name(self, dim: str) -> str:
@@ -138,12 +188,13 @@ def _catalogue(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> pd.DataF
 
             c = load_catalogue()
             cat = pd.DataFrame([{"indicator_id": i.id, "name": i.name, "dimension": i.dimension, "unit": i.unit,
-                                 "direction": i.direction, "definition": i.definition, "position": n}
+                                 "direction": i.direction, "definition": i.definition, "position": n,
+                                 "datasets": list(i.datasets)}
                                 for n, i in enumerate(c.indicators)])
         except Exception:  # noqa: BLE001 - no catalogue at all: fall back to the ids in the data
             cat = pd.DataFrame({"indicator_id": sorted(set(values["indicator_id"].astype(str)))})
     cat = _ensure(cat, {"name": None, "dimension": "other", "unit": "", "direction": "higher", "definition": "",
-                        "position": None})
+                        "position": None, "datasets": None})
     cat["name"] = [n if isinstance(n, str) and n else i for n, i in zip(cat["name"], cat["indicator_id"])]
     cat["dimension"] = cat["dimension"].fillna("other").astype(str)
     cat["unit"] = cat["unit"].fillna("").astype(str)
@@ -151,14 +202,15 @@ def _catalogue(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> pd.DataF
     cat["definition"] = cat["definition"].fillna("").astype(str)
     if cat["position"].isna().all():
         cat["position"] = range(len(cat))
+    cat["people"] = [privacy.about_people(d, u) for d, u in zip(cat["datasets"], cat["unit"])]
     extra = sorted(set(values["indicator_id"].astype(str)) - set(cat["indicator_id"].astype(str)))
     if extra:  # values of indicators the catalogue no longer lists: still shown, under "other"
         cat = pd.concat([cat, pd.DataFrame({"indicator_id": extra, "name": extra, "dimension": "other", "unit": "",
-                                            "direction": "higher", "definition": "",
+                                            "direction": "higher", "definition": "", "people": True,
                                             "position": [10_000 + n for n in range(len(extra))]})],
                         ignore_index=True)
     return cat.sort_values("position", kind="stable").reset_index(drop=True)[
-        ["indicator_id", "name", "dimension", "unit", "direction", "definition", "position"]]
+        ["indicator_id", "name", "dimension", "unit", "direction", "definition", "people", "position"]]
 
 
 def _label_model(labels: pd.DataFrame | None) -> LabelModel | None:
@@ -232,7 +284,8 @@ def load(con: duckdb.DuckDBPyConnection) -> ReportData:
 
     catalogue = _catalogue(con, values)
     units = dict(zip(catalogue["indicator_id"], catalogue["unit"]))
-    values["withheld"] = privacy.mark_withheld(values, units, k)
+    people = dict(zip(catalogue["indicator_id"], catalogue["people"].astype(bool)))
+    values["withheld"] = privacy.mark_withheld(values, units, k, people)
 
     groups = read(con, "marts.benchmark_groups")
     peer_set, peer_sets = None, []
@@ -309,4 +362,6 @@ def fmt_change(value: object, unit: str) -> str:
         return ""
     if unit == "share":
         return f"{v:+.1f} pp"
+    if unit == "yes/no":
+        return "" if v == 0 else ("now yes" if v > 0 else "now no")
     return f"{v:+,.2f}"

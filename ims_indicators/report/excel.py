@@ -42,6 +42,8 @@ def _clean(v: object) -> object:
         return None
     if isinstance(v, pd.Timestamp):
         return v.to_pydatetime()
+    if hasattr(v, "tolist") and getattr(v, "ndim", 0) > 0:  # a numpy array (a DuckDB list column)
+        v = v.tolist()
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
         try:
             v = v.item()
@@ -164,7 +166,8 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
                             "received_at": sub.get("received_at")})
         tables.append(("coverage", _sorted(cov, "school", "academic_year", "dataset"), {"received_at": "datetime"}, {}))
 
-    tables.append(("indicators", data.catalogue.drop(columns=["position"]), {}, {}))
+    tables.append(("indicators", data.catalogue.drop(columns=["position"]).rename(columns={"people": "about_people"}),
+                   {}, {}))
 
     v = data.values
     vals = pd.DataFrame({

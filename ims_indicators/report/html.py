@@ -51,10 +51,13 @@ class Figures:
     def __init__(self, prefix: str):
         self.prefix, self.n = prefix, 0
 
-    def __call__(self, fig) -> Markup:
+    def __call__(self, spec: figures.Spec) -> Markup:
+        import plotly.io as pio
+
         self.n += 1
         div = f"{self.prefix}-chart-{self.n}"
-        return Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div, config=figures.CONFIG))
+        return Markup(pio.to_html(spec, full_html=False, include_plotlyjs=False, div_id=div, config=figures.CONFIG,
+                                  validate=False))
 
 
 def _txt(x: object) -> str:
@@ -63,12 +66,14 @@ def _txt(x: object) -> str:
 
 def _rows_for(data: ReportData, school_id: str, year: str) -> pd.DataFrame:
     """The school's indicator rows for one year: values joined to its benchmark row, in catalogue order."""
-    v = data.values[(data.values["school_id"] == school_id) & (data.values["academic_year"] == year)]
-    v = v[["indicator_id", "value", "numerator", "denominator", "computable", "reason", "withheld"]]
+    v = data.values_by_school.get(school_id, data.values.iloc[:0])
+    v = v[v["academic_year"] == year][["indicator_id", "value", "numerator", "denominator", "computable", "reason",
+                                       "withheld"]]
     if data.groups is not None:
-        g = data.groups[(data.groups["school_id"] == school_id) & (data.groups["academic_year"] == year)]
-        g = g[["indicator_id", "che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3",
-               "percentile", "change_1y", "change_3y", "reason"]].rename(columns={"reason": "group_reason"})
+        g = data.groups_by_school.get(school_id, data.groups.iloc[:0])
+        g = g[g["academic_year"] == year][
+            ["indicator_id", "che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3", "percentile",
+             "change_1y", "change_3y", "reason"]].rename(columns={"reason": "group_reason"})
         v = v.merge(g, on="indicator_id", how="outer")
     else:
         for c in ("che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3", "percentile",
@@ -103,22 +108,28 @@ def _table_row(r: pd.Series, k: int) -> dict:
     }
 
 
+def _f(x: object) -> float:
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _label_section(data: ReportData, school_id: str, fig: Figures, school_label: str) -> dict | None:
+    """The label breakdown of the school's latest scored year; None if scoring has not run."""
     if data.labels is None or data.labels.empty:
         return None
-    mine = data.labels[data.labels["school_id"] == school_id]
-    if mine.empty:
+    row = data.label_records.get(school_id)
+    if row is None:
         return {"missing": True}
-    row = mine.sort_values("academic_year").iloc[-1]
     year = str(row["academic_year"])
     model = data.model
     dims = model.dimensions if model else {}
-    same_year = data.labels[data.labels["academic_year"] == year]
-    profile = pd.DataFrame([{
-        "name": name, "score": pd.to_numeric(row.get(d), errors="coerce"),
-        "peer_median": pd.to_numeric(same_year[d], errors="coerce").median(),
-        "peer_q1": pd.to_numeric(same_year[d], errors="coerce").quantile(0.25),
-        "peer_q3": pd.to_numeric(same_year[d], errors="coerce").quantile(0.75)} for d, name in dims.items()])
+    stats = data.label_stats.get(year, {})
+    nan = (float("nan"),) * 3 + (0,)
+    profile = pd.DataFrame([{"name": name, "score": _f(row.get(d)), "peer_median": stats.get(d, nan)[0],
+                             "peer_q1": stats.get(d, nan)[1], "peer_q3": stats.get(d, nan)[2]}
+                            for d, name in dims.items()])
     reasons = [s.strip() for s in _txt(row.get("reasons")).split(";") if s.strip()]
     gates = []
     for gid, g in (model.gates if model else {}).items():
@@ -131,32 +142,25 @@ def _label_section(data: ReportData, school_id: str, fig: Figures, school_label:
         if isinstance(dmin, (int, float)):
             thresholds[dec] = float(dmin)
     overall_col = model.overall if model else "overall"
+    decision = _txt(row.get("decision"))
     out = {
-        "missing": False, "year": year, "decision": _txt(row.get("decision")),
-        "decision_text": figures.DECISION_TEXT.get(_txt(row.get("decision")), _txt(row.get("decision"))),
-        "overall": pd.to_numeric(row.get(overall_col), errors="coerce"),
-        "dimensions": [{"name": r["name"], "score": r["score"], "median": r["peer_median"]} for _, r in profile.iterrows()],
+        "missing": False, "year": year, "decision": decision,
+        "decision_text": figures.DECISION_TEXT.get(decision, decision), "overall": _f(row.get(overall_col)),
+        "dimensions": [{"name": r["name"], "score": r["score"], "median": r["peer_median"]}
+                       for r in profile.to_dict("records")],
         "gates": gates, "reasons": reasons, "model": f"{model.name} {model.version}".strip() if model else "",
-        "thresholds": model.thresholds if model else {},
         "profile_fig": fig(figures.dimension_profile(profile, school_label, thresholds)) if len(profile) else None,
         "robustness": None,
     }
-    rob = data.robustness
-    if rob is not None and not rob.empty:
-        r = rob[rob["school_id"] == school_id]
-        if "academic_year" in rob:
-            r = r[r["academic_year"] == year]
-        if not r.empty:
-            r = r.iloc[0]
-            probs = {d: float(r[f"p_{d}"]) for d in DECISIONS if f"p_{d}" in r and not pd.isna(r[f"p_{d}"])}
-            n = int(len(same_year[pd.to_numeric(same_year.get(overall_col), errors="coerce").notna()])) \
-                if overall_col in same_year else len(same_year)
-            out["robustness"] = {
-                "probs": probs, "draws": r.get("draws"),
-                "rank_median": r.get("rank_median"), "rank_p05": r.get("rank_p05"), "rank_p95": r.get("rank_p95"),
-                "n": n, "main_driver": _txt(r.get("main_driver")).replace("_", " "),
-                "fig": fig(figures.decision_probabilities(probs)) if probs else None,
-            }
+    r = data.robustness_records.get((school_id, year)) or data.robustness_records.get((school_id, None))
+    if r is not None:
+        probs = {d: _f(r.get(f"p_{d}")) for d in DECISIONS if not pd.isna(_f(r.get(f"p_{d}")))}
+        out["robustness"] = {
+            "probs": probs, "draws": r.get("draws"), "n": stats.get(overall_col, nan)[3] or len(data.label_records),
+            "rank_median": _f(r.get("rank_median")), "rank_p05": _f(r.get("rank_p05")),
+            "rank_p95": _f(r.get("rank_p95")), "main_driver": _txt(r.get("main_driver")).replace("_", " "),
+            "fig": fig(figures.decision_probabilities(probs)) if probs else None,
+        }
     return out
 
 
@@ -165,20 +169,20 @@ def school_context(data: ReportData, school_id: str) -> dict:
     me = data.schools[data.schools["school_id"] == school_id].iloc[0]
     name = labels[school_id]
     fig = Figures(safe_name(school_id))
-    mine = data.values[data.values["school_id"] == school_id]
+    mine = data.values_by_school.get(school_id, data.values.iloc[:0])
     years = sorted(set(mine["academic_year"]))
     year = years[-1] if years else None
     dimensions, trends = [], []
     if year is not None:
         rows = _rows_for(data, school_id, year)
-        others = data.values[(data.values["academic_year"] == year) & (data.values["school_id"] != school_id)
-                             & ~data.values["withheld"] & data.values["value"].notna()]
+        others = data.published_by_year.get(year, data.values.iloc[:0])
+        others = others[others["school_id"] != school_id]
         peers = pd.DataFrame({"indicator_id": others["indicator_id"], "value": others["value"],
                               "label": others["school_id"].map(labels).fillna("peer")})
-        history = data.values[data.values["school_id"] == school_id].copy()
+        history = mine.copy()
         history.loc[history["withheld"], "value"] = float("nan")
         if data.groups is not None:
-            g = data.groups[data.groups["school_id"] == school_id][
+            g = data.groups_by_school.get(school_id, data.groups.iloc[:0])[
                 ["academic_year", "indicator_id", "peer_median", "peer_q1", "peer_q3"]]
             history = history.merge(g, on=["academic_year", "indicator_id"], how="left")
         else:
@@ -231,21 +235,21 @@ def coverage(data: ReportData) -> list[dict]:
     s = s.drop_duplicates(["school_id", "academic_year", "column"], keep="last")
     cols = sorted(set(s["column"]), key=lambda c: (DATASET_ORDER.index(c.split(" ")[0])
                                                     if c.split(" ")[0] in DATASET_ORDER else 99, c))
+    status = {(str(a), str(b), c): str(st) for a, b, c, st in
+              zip(s["school_id"], s["academic_year"], s["column"], s["status"])}
+    with_values = {(str(a), str(b)) for a, b in zip(data.values["school_id"], data.values["academic_year"])}
+    submitted = {(a, b) for a, b, _ in status}
     out = []
     schools = sorted(data.network.items(), key=lambda kv: sort_key(kv[1]))
-    for year in sorted(set(s["academic_year"].astype(str)), reverse=True):
-        y = s[s["academic_year"].astype(str) == year]
+    for year in sorted({b for _, b, _ in status}, reverse=True):
         rows = []
         for sid, label in schools:
-            mine = y[y["school_id"].astype(str) == sid]
-            if mine.empty and sid not in set(data.values.loc[data.values["academic_year"] == year, "school_id"]):
+            if (sid, year) not in submitted and (sid, year) not in with_values:
                 continue
             cells = []
             for c in cols:
-                hit = mine[mine["column"] == c]
-                status = str(hit["status"].iloc[0]) if len(hit) else "missing"
-                cls, sym, title = STATUS.get(status, ("none", "—", "not received") if status == "missing"
-                                             else ("wait", "?", status))
+                st = status.get((sid, year, c), "missing")
+                cls, sym, title = STATUS.get(st, ("none", "—", "not received") if st == "missing" else ("wait", "?", st))
                 cells.append({"cls": cls, "symbol": sym, "title": title})
             rows.append({"label": label, "cells": cells})
         out.append({"year": year, "columns": cols, "rows": rows})

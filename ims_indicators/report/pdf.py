@@ -46,8 +46,8 @@ def print_pdfs(pages: list[Path], out_dir: Path | None = None) -> list[Path]:
         for page, target in zip(pages, targets):
             _print_cli(exe, page, target)
         return targets
-    with tempfile.TemporaryDirectory(prefix="ims-chromium-") as profile, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, args=[*FLAGS[1:], f"--user-data-dir={profile}"])
+    with sync_playwright() as pw:  # Playwright gives the browser a fresh profile of its own
+        browser = pw.chromium.launch(executable_path=exe, args=FLAGS[1:])
         try:
             context = browser.new_context(viewport=VIEWPORT, offline=True)
             context.route(lambda url: not url.startswith("file:"), lambda route: route.abort())

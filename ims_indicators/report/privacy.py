@@ -1,25 +1,26 @@
 """Disclosure control for everything a report shows: small counts and schools that did not consent.
 
 **Small counts** (``k = settings.suppress_below()``, default 5). The counts are an indicator's numerator and
-denominator (people, mobilities, FTE, programmes).
+denominator (students, staff, mobilities, FTE, programmes, submissions).
 
-1. A count ``c`` with ``0 < c < k`` is shown as ``<k``. Zero is shown: it identifies nobody.
-2. An indicator value is withheld (shown as ``<k`` with a note, left out of charts, distributions and the
-   workbook) when its numerator or its denominator is withheld by rule 1 — value × denominator would give the
-   numerator back — and, for shares, when the complement ``denominator − numerator`` is a small count
-   (``0 < d − n < k``: "38 of 40" reveals the 2). A withheld value also hides what is derived from it for that
-   school and year: percentile and the 1- and 3-year changes (CHE group and A–E group stay: a group is a
-   coarse band, not the value).
-3. Exception: ``yes/no`` indicators (e.g. valid accreditation) describe the institution, not people; their
-   value is shown, their counts still follow rule 1.
+1. A count ``c`` with ``0 < c < k`` is shown as ``<k``, for every indicator. Zero is shown: it identifies nobody.
+2. An indicator *about people* (computed from enrolment, mobility or staffing, or of unknown source) has its
+   value withheld — shown as ``<k`` and left out of charts, distributions and the workbook — when its
+   numerator or denominator is withheld by rule 1 (value × denominator would give the numerator back), and,
+   for shares, when the rest ``denominator − numerator`` is a small count ("38 of 40" reveals the 2). A
+   withheld value also hides what is derived from it for that school and year: percentile and the 1- and
+   3-year changes (CHE and A–E group stay: a group is a coarse band, not the value).
+3. Indicators about the institution itself — ``yes/no`` indicators (valid accreditation) and those computed
+   only from accreditation decisions or the submission history (open conditions, timeliness) — show their
+   value; their counts still follow rule 1.
 
-Peer statistics (median, quartiles) come from the benchmark mart, which only computes them from a minimum
+Peer statistics (median, quartiles) come from the benchmark mart, which computes them only from a minimum
 number of peer values; they are shown as computed.
 
 **Names.** A school whose ``consent_to_be_named`` is not true appears to everyone else as "peer": on
-another school's page, in hover text, and — where rows must stay apart (the overview's heatmap, the
-workbook) — as "peer 1", "peer 2" …, numbered in an order that does not follow the id or the name. Its own
-page names it. Its id, city, country and Erasmus code are not shown to others.
+another school's page, in hover text, and — where rows must stay apart (the overview's heatmap and tables,
+the workbook) — as "peer 1", "peer 2" …, numbered in an order that follows neither id nor name. Its own
+page names it. Its id, city, country and Erasmus code are not shown to others, and its page is not linked.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ import pandas as pd
 PEER = "peer"
 SHARE_UNITS = ("share",)
 INSTITUTIONAL_UNITS = ("yes/no",)
+PEOPLE_DATASETS = ("enrolment", "mobility", "staffing")
+
+
+def about_people(datasets: object, unit: object = "") -> bool:
+    """Rule 3: is an indicator about people? Unknown sources count as people (the safe side)."""
+    if str(unit) in INSTITUTIONAL_UNITS:
+        return False
+    if datasets is None or isinstance(datasets, float):
+        return True
+    try:
+        names = [datasets] if isinstance(datasets, str) else [str(d) for d in datasets]  # type: ignore[union-attr]
+    except TypeError:  # pd.NA and other scalars: unknown
+        return True
+    names = [n.split(".")[-1].strip().lower() for n in names if str(n).strip()]
+    return not names or any(n in PEOPLE_DATASETS for n in names)
 
 
 def _num(x: object) -> float | None:
@@ -61,9 +77,9 @@ def count_text(count: object, k: int) -> str:
     return f"{c:,.0f}" if float(c).is_integer() else f"{c:,.1f}"
 
 
-def value_withheld(numerator: object, denominator: object, unit: object, k: int) -> bool:
-    """Rule 2 (and its exception 3): would showing the value reveal a small count?"""
-    if str(unit) in INSTITUTIONAL_UNITS:
+def value_withheld(numerator: object, denominator: object, unit: object, k: int, people: bool = True) -> bool:
+    """Rule 2 (and its exception 3): would showing the value reveal a small count of people?"""
+    if not people or str(unit) in INSTITUTIONAL_UNITS:
         return False
     n, d = _num(numerator), _num(denominator)
     if is_small(n, k) or is_small(d, k):
@@ -71,14 +87,17 @@ def value_withheld(numerator: object, denominator: object, unit: object, k: int)
     return str(unit) in SHARE_UNITS and n is not None and d is not None and n <= d and is_small(d - n, k)
 
 
-def mark_withheld(values: pd.DataFrame, units: dict[str, str], k: int) -> pd.Series:
+def mark_withheld(values: pd.DataFrame, units: dict[str, str], k: int,
+                  people: dict[str, bool] | None = None) -> pd.Series:
     """A boolean Series: which rows of an indicator_values-like frame have their value withheld."""
     if values.empty:
         return pd.Series([], dtype=bool, index=values.index)
     num = values["numerator"] if "numerator" in values else pd.Series(None, index=values.index)
     den = values["denominator"] if "denominator" in values else pd.Series(None, index=values.index)
-    unit = values["indicator_id"].map(units).fillna("")
-    return pd.Series([value_withheld(n, d, u, k) for n, d, u in zip(num, den, unit)], index=values.index, dtype=bool)
+    ids = list(values["indicator_id"])
+    people = people or {}
+    return pd.Series([value_withheld(n, d, units.get(i, ""), k, people.get(i, True)) for n, d, i in zip(num, den, ids)],
+                     index=values.index, dtype=bool)
 
 
 def _hash(school_id: str) -> str:

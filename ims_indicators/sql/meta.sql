@@ -33,3 +33,20 @@ CREATE TABLE IF NOT EXISTS meta.quarantine (
     row_json       VARCHAR,          -- the row as received (person references pseudonymised)
     quarantined_at TIMESTAMP NOT NULL
 );
+
+-- Every validation result: one row per submission × expectation (kind 'gx') or cross-dataset check ('cross').
+CREATE TABLE IF NOT EXISTS meta.validation_runs (
+    run_id           VARCHAR NOT NULL,   -- one per dataset per `ims ingest` / `ims validate`
+    run_at           TIMESTAMP NOT NULL,
+    submission_id    VARCHAR NOT NULL,
+    dataset          VARCHAR NOT NULL,
+    kind             VARCHAR NOT NULL,   -- gx, cross
+    rule             VARCHAR NOT NULL,   -- expectation type or check name
+    column_name      VARCHAR,
+    severity         VARCHAR,            -- critical (holds rows back), warning, info
+    success          BOOLEAN NOT NULL,
+    element_count    BIGINT,
+    unexpected_count BIGINT,
+    observed_value   VARCHAR,
+    details          JSON                -- reason template, kwargs, first unexpected rows and values
+);

@@ -28,5 +28,11 @@ class Verdict:
 
 
 def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str]) -> list[Verdict]:
-    """Validate staged submissions of one dataset. (Placeholder until the GX suites land: nothing fails.)"""
-    return [Verdict(s) for s in submission_ids]
+    """Validate staged submissions of one dataset: the GX suite ``expectations/<dataset>.json`` over all of
+    them at once (in chunks), then the cross-dataset checks; results go to ``meta.validation_runs``.
+
+    Great Expectations is imported only when this runs (never at ``ims --help``).
+    """
+    from ims_indicators.validate.run import check_staged as _check_staged
+
+    return _check_staged(con, dataset, submission_ids)

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from ims_indicators import settings
-from ims_indicators.contracts import CONTRACTS, contract
+from ims_indicators.contracts import contract
 
 # A ≤ B relations within one row: (dataset, smaller, larger, reason). Written to GX as "A ≥ B".
 AT_MOST = {
@@ -153,7 +153,7 @@ def main(argv: list[str]) -> int:  # pragma: no cover - maintenance entry point
     force = "--force" in argv
     args = [a for a in argv if not a.startswith("--")]
     folder = Path(args[0]) if args else settings.expectations_dir()
-    for dataset in CONTRACTS:
+    for dataset in settings.DATASETS:
         if force or not suite_path(dataset, folder).exists():
             print(write_suite(dataset, folder))
     return 0

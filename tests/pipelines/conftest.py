@@ -33,8 +33,8 @@ def _enrolment(school: str, year: str, k: int) -> str:
 def _mobility(school: str, year: str, k: int) -> str:
     y0 = int(year[:4])
     partners = ("AT", "FR", "IT", "PL", "SE", "DE")
-    lines = ["school_id,academic_year,mobility_ref,direction,participant_type,activity,programme,programme_level,"
-             "partner_country,start_date,end_date,participants,ects_earned,ects_recognised,person_ref"]
+    lines = [("school_id,academic_year,mobility_ref,direction,participant_type,activity,programme,programme_level,"
+              "partner_country,start_date,end_date,participants,ects_earned,ects_recognised,person_ref")]
     for i in range(6 + k):
         country = partners[(i + k) % len(partners)]
         lines.append(f"{school},{year},o{i},outgoing,student,study,erasmus_plus,long_cycle,{country},"
@@ -97,3 +97,9 @@ def network(home: Path) -> Path:
     """IMS_HOME (from the shared ``home`` fixture) holding the fixture network under data/raw."""
     write_fixture_network(home / "data" / "raw")
     return home
+
+
+@pytest.fixture
+def fixture_network():
+    """The fixture-network writer and the registry text, for tests that lay files out themselves."""
+    return write_fixture_network, REGISTRY

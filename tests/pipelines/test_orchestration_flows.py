@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines import tasks
-from pipelines.flows import annual_cycle, indicators_flow, ingest_flow, inbox_watch
+from pipelines.flows import annual_cycle, inbox_watch, indicators_flow, ingest_flow
 from pipelines.inbox import stable_files
 from pipelines.summary import StageFailed
 
@@ -72,9 +72,9 @@ def test_annual_cycle_fills_every_mart_and_reports_refusals(network: Path) -> No
 
 @pytest.mark.slow
 def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path, monkeypatch) -> None:
-    import ims_indicators.indicators as indicators
+    from ims_indicators import indicators
 
-    def broken(con):  # noqa: ANN001, ARG001
+    def broken(con):
         raise ValueError("catalogue/indicators.yaml: indicator 'x' divides by an unknown measure")
 
     monkeypatch.setattr(indicators, "compute_indicators", broken)
@@ -109,7 +109,7 @@ def test_locked_warehouse_is_retried_until_the_holder_lets_go(network: Path, mon
     release = threading.Event()
     held = threading.Event()
 
-    def counting(task, task_run, state) -> bool:  # noqa: ANN001 - wraps the real condition, counts its calls
+    def counting(task, task_run, state) -> bool:
         retry = tasks.transient_only(task, task_run, state)
         seen.append(f"{type(state.result(raise_on_failure=False)).__name__}:{retry}")
         if len(seen) == 2:

@@ -7,8 +7,8 @@ CREATE TABLE IF NOT EXISTS marts.peer_set_members (
     set_id        VARCHAR NOT NULL,
     kind          VARCHAR NOT NULL,
     school_id     VARCHAR NOT NULL,
-    academic_year VARCHAR NOT NULL,
-    PRIMARY KEY (peer_set, school_id, academic_year)
+    academic_year VARCHAR NOT NULL
+    -- unique (peer_set, school_id, academic_year) by construction
 );
 
 -- One row per indicator × year × peer group × member school: groups, peer statistics and trends.
@@ -28,8 +28,8 @@ CREATE TABLE IF NOT EXISTS marts.benchmark_groups (
     median_distance   DOUBLE,    -- (value - median) / |median|, sign flipped for lower-is-better
     change_1y         DOUBLE,    -- value - value of the previous year
     change_3y         DOUBLE,    -- value - value three years before
-    reason            VARCHAR,
-    PRIMARY KEY (indicator_id, academic_year, peer_set, school_id)
+    reason            VARCHAR
+    -- unique (indicator_id, academic_year, peer_set, school_id) by construction; no index: rewritten each run
 );
 
 CREATE OR REPLACE VIEW marts.v_benchmark_groups AS

@@ -1,0 +1,132 @@
+"""The published layouts of the Erasmus+ KA1 mobility open data, recognised by their header.
+
+Each published column is mapped onto one internal field name (snake_case) by its header text, compared
+after folding case, spaces (incl. non-breaking ones), a BOM and the organisation/organization spelling.
+A header that names every required field is read whatever its order; one that does not is refused with
+the missing columns named. Columns we do not use are read and ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ims_indicators.errors import InputRefused
+
+# internal field -> header texts it is published under (the first is the current spelling)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "project_reference": ("Project Reference", "Project Number", "Project Code"),
+    "academic_year": ("Academic Year",),
+    "start_month": ("Mobility Start Month", "Start Month", "Mobility Start Date"),
+    "end_month": ("Mobility End Month", "End Month", "Mobility End Date"),
+    "duration_days": ("Mobility Duration", "Mobility Duration (days)", "Duration (days)", "Duration"),
+    "activity_mob": ("Activity (mob)", "Activity", "Mobility Activity", "Activity Type"),
+    "field_of_education": ("Field of Education", "Field of Education (ISCED-F)", "Subject Area", "ISCED-F"),
+    "nationality": ("Participant Nationality", "Nationality"),
+    "education_level": ("Education Level", "Participant Education Level", "Level of Education"),
+    "gender": ("Participant Gender", "Gender"),
+    "participant_profile": ("Participant Profile", "Profile"),
+    "special_needs": ("Special Needs",),
+    "fewer_opportunities": ("Fewer Opportunities",),
+    "group_leader": ("GroupLeader", "Group Leader"),
+    "age": ("Participant Age", "Age"),
+    "sending_country": ("Sending Country Code", "Sending Country"),
+    "sending_city": ("Sending City",),
+    "sending_organisation": ("Sending Organization", "Sending Organisation", "Sending Organisation Name"),
+    "sending_erasmus_code": ("Sending Organisation Erasmus Code", "Sending Organization Erasmus Code",
+                             "Sending Erasmus Code", "Sending Organisation Erasmus ID"),
+    "receiving_country": ("Receiving Country Code", "Receiving Country"),
+    "receiving_city": ("Receiving City",),
+    "receiving_organisation": ("Receiving Organization", "Receiving Organisation", "Receiving Organisation Name"),
+    "receiving_erasmus_code": ("Receiving Organisation Erasmus Code", "Receiving Organization Erasmus Code",
+                               "Receiving Erasmus Code", "Receiving Organisation Erasmus ID"),
+    "participants": ("Participants", "Actual Participants", "Number of Participants", "Participants (total)"),
+}
+# Without these a row cannot become a mobility (the academic year is derived from the start month if absent).
+REQUIRED = ("start_month", "end_month", "activity_mob", "sending_country", "sending_erasmus_code",
+            "receiving_country", "receiving_erasmus_code", "participants")
+
+CURRENT = tuple(s.strip() for s in """Project Reference;Academic Year;Mobility Start Month;Mobility End Month;
+Mobility Duration;Activity (mob);Field of Education;Participant Nationality;Education Level;Participant Gender;
+Participant Profile;Special Needs;Fewer Opportunities;GroupLeader;Participant Age;Sending Country Code;Sending City;
+Sending Organization;Sending Organisation Erasmus Code;Receiving Country Code;Receiving City;Receiving Organization;
+Receiving Organisation Erasmus Code;Participants""".split(";"))
+
+# The files of the first Erasmus+ years (calls 2014-2015): no field of education, no fewer-opportunities or
+# group-leader flags, and "Organization" in the Erasmus-code headers.
+KA1_2014 = tuple(s.strip() for s in """Project Reference;Academic Year;Mobility Start Month;Mobility End Month;
+Mobility Duration;Activity (mob);Participant Nationality;Education Level;Participant Gender;Participant Profile;
+Special Needs;Participant Age;Sending Country Code;Sending City;Sending Organization;
+Sending Organization Erasmus Code;Receiving Country Code;Receiving City;Receiving Organization;
+Receiving Organization Erasmus Code;Participants""".split(";"))
+
+LAYOUTS: dict[str, tuple[str, ...]] = {"ka1-2016+": CURRENT, "ka1-2014": KA1_2014}
+
+
+def normalise_header(text: str) -> str:
+    s = text.replace("\ufeff", "").replace("\u00a0", " ").strip().strip('"').strip().lower()
+    s = s.replace("organization", "organisation")
+    return re.sub(r"\s+", " ", s)
+
+
+_BY_HEADER = {normalise_header(h): f for f, hs in FIELDS.items() for h in hs}
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str  # a known layout, or "by column names" when the header only names the fields
+    delimiter: str
+    quoted: bool  # the header is written with quotes: read quoted fields (otherwise quotes are plain text)
+    encoding: str  # DuckDB encoding name: utf-8 or latin-1
+    columns: tuple[str, ...]  # one internal name per column of the file, in file order (unused: _col<i>)
+    ignored: tuple[str, ...]  # header texts of columns not used
+
+    @property
+    def fields(self) -> set[str]:
+        return {c for c in self.columns if not c.startswith("_col")}
+
+
+def _head(path: Path, size: int = 1 << 20) -> tuple[str, str]:
+    """The first line of the file as text, and the DuckDB encoding to read the file with."""
+    with open(path, "rb") as fh:
+        head = fh.read(size)
+    if not head.strip():
+        raise InputRefused(path.name, "the file is empty; expected the Erasmus+ mobility header and rows", row=1)
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    whole_lines = head if len(head) < size else (head[: head.rfind(b"\n") + 1] or head)
+    try:
+        whole_lines.decode("utf-8")
+    except UnicodeDecodeError:  # not UTF-8: read as Latin-1 (the header shown as Windows-1252)
+        return line.decode("cp1252", errors="replace"), "latin-1"
+    return line.decode("utf-8-sig"), "utf-8"
+
+
+def detect_layout(path: Path) -> Layout:
+    """Recognise the header of an open-data file, or refuse the file naming the missing columns."""
+    line, encoding = _head(path)
+    delimiter = max((";", "\t", ","), key=line.count)
+    if line.count(delimiter) == 0:
+        raise InputRefused(path.name, "the first line is not a ';'-separated header; expected the Erasmus+ "
+                                      f"mobility columns ({';'.join(CURRENT[:3])};…)", row=1)
+    headers = line.split(delimiter)
+    quoted = all(h.strip().startswith('"') and h.strip().endswith('"') for h in headers if h.strip())
+    columns, ignored, seen = [], [], {}
+    for i, h in enumerate(headers):
+        field = _BY_HEADER.get(normalise_header(h))
+        if field is None or field in seen:
+            if field in seen:
+                raise InputRefused(path.name, f"columns {seen[field]!r} and {h.strip()!r} both mean {field}; "
+                                              "expected each column once", row=1, column=h.strip())
+            columns.append(f"_col{i}")
+            ignored.append(h.strip())
+        else:
+            seen[field] = h.strip()
+            columns.append(field)
+    missing = [FIELDS[f][0] for f in REQUIRED if f not in seen]
+    if missing:
+        raise InputRefused(path.name, f"not a known Erasmus+ mobility layout: missing column(s) {', '.join(missing)}; "
+                                      f"expected the published header ({';'.join(CURRENT)})", row=1)
+    norm = tuple(normalise_header(h) for h in headers)
+    name = next((n for n, cols in LAYOUTS.items() if tuple(map(normalise_header, cols)) == norm), "by column names")
+    return Layout(name, delimiter, quoted, encoding, tuple(columns), tuple(ignored))

@@ -1,0 +1,80 @@
+"""CHE's rule for students' judgements: groups only where the difference is statistically clear.
+
+The CHE University Ranking (CHE Hochschulranking) groups a department's mean student judgement into a top,
+middle or bottom group ("Ranggruppen", not ranks) by its 95 % confidence interval against the mean of all
+departments, and only when at least 15 students judged it. We apply it per school × academic year × item:
+
+- n_i < 15 responses: no interval, no group (the reason says so);
+- m_i ± 1.96 · s_i / √n_i is the school's 95 % interval (s_i the sample standard deviation);
+- the scale runs 1 = very good … 6 = very poor, so **lower is better**: **top** when the whole interval lies
+  below the peer mean (ci_high < peer mean), **bottom** when it lies wholly above (ci_low > peer mean),
+  **middle** otherwise (the interval contains the peer mean);
+- **peer mean** = the unweighted mean of the school means m_j of the schools with n_j ≥ 15 (same year and
+  item), here the whole network (``marts.survey_items``) and each peer set (``marts.benchmark_groups``).
+  CHE compares with the mean over all respondents of the subject; we take the mean of school means so that
+  every school counts once (a large school does not set the reference for the others) and so that schools
+  sending aggregated means — which carry no respondents — give exactly the same reference. A peer mean
+  needs at least ``MIN_PEER_SCHOOLS`` (3) such schools (our choice: with two, each school would be compared
+  with a mean it makes up half of).
+
+Sources: CHE Centrum für Hochschulentwicklung, CHE Hochschulranking methodology, "Datenauswertung —
+Studierendenbefragung" (methodik.che-ranking.de) and CHE University Ranking, "New developments" (DAAD,
+daad.de ranking pages): a minimum of 15 student opinions; assignment to the top, middle or bottom group by
+the deviation from the nationwide mean and the confidence interval; CHE publishes error-bar charts of mean
+and 95 % interval (computed from standard deviation and sample size) for each judgement. CHE itself moved to
+fixed star-rating bands in May 2023; the interval rule is the one it used for the six-point grade scale
+that this survey keeps.
+
+The SQL lives beside this module: ``sql/survey_items.sql`` (the mart) and ``sql/benchmark_groups.sql``
+(the same rule within each peer set, replacing the rank-based CHE group of the survey indicators).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ims_indicators.warehouse import sql_text, transaction
+
+PKG = "ims_indicators.survey.sql"
+MIN_RESPONSES = 15  # CHE: at least 15 judgements for a group
+Z = 1.96  # two-sided 95 % normal interval
+MIN_PEER_SCHOOLS = 3  # schools with >= MIN_RESPONSES behind a peer mean
+INDICATOR_PREFIX = "survey_"  # catalogue id of an item's indicator: survey_<item>
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                            [schema, table]).fetchall()[0][0])
+
+
+def ensure_survey_mart(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``marts.survey_items`` (idempotent)."""
+    con.execute(sql_text(PKG, "schema.sql"))
+
+
+def compute_survey(con: duckdb.DuckDBPyConnection, *, min_responses: int = MIN_RESPONSES, z: float = Z,
+                   min_schools: int = MIN_PEER_SCHOOLS) -> int:
+    """Recompute ``marts.survey_items`` from ``curated.student_survey`` in one transaction; rows written."""
+    ensure_survey_mart(con)
+    with transaction(con):
+        con.execute("DELETE FROM marts.survey_items")
+        if _exists(con, "curated", "student_survey"):
+            con.execute(sql_text(PKG, "survey_items.sql"),
+                        {"min_n": int(min_responses), "z": float(z), "min_schools": int(min_schools)})
+    return con.execute("SELECT count(*) FROM marts.survey_items").fetchall()[0][0]
+
+
+def apply_survey_groups(con: duckdb.DuckDBPyConnection, *, min_responses: int = MIN_RESPONSES,
+                        min_schools: int = MIN_PEER_SCHOOLS) -> int:
+    """Give the survey indicators in ``marts.benchmark_groups`` their CHE interval group in every peer set.
+
+    One UPDATE (atomic; no transaction of its own, so it can run inside the benchmark stage's). Needs
+    ``marts.survey_items`` (written by :func:`compute_survey` in the indicator stage); without it nothing
+    changes. Returns the benchmark rows updated.
+    """
+    if not (_exists(con, "marts", "survey_items") and _exists(con, "marts", "benchmark_groups")
+            and _exists(con, "marts", "peer_set_members")):
+        return 0
+    cur = con.execute(sql_text(PKG, "benchmark_groups.sql"), {"min_n": int(min_responses),
+                                                               "min_schools": int(min_schools)})
+    return int(cur.fetchall()[0][0])

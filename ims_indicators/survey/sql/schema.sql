@@ -1,0 +1,19 @@
+-- The survey mart (idempotent). One row per school × academic year × item with at least one answer.
+CREATE SCHEMA IF NOT EXISTS marts;
+
+CREATE TABLE IF NOT EXISTS marts.survey_items (
+    school_id     VARCHAR NOT NULL,
+    academic_year VARCHAR NOT NULL,
+    item          VARCHAR NOT NULL,
+    n             BIGINT NOT NULL,   -- answers (respondents who scored the item, or the school's `responses`)
+    mean          DOUBLE,            -- on the scale 1 = very good … 6 = very poor (lower is better)
+    sd            DOUBLE,            -- sample standard deviation
+    ci_low        DOUBLE,            -- 95 % interval mean ± 1.96·sd/√n; NULL below the minimum n or without sd
+    ci_high       DOUBLE,
+    peer_mean     DOUBLE,            -- mean of the school means with n ≥ the minimum (same year and item)
+    che_group     VARCHAR,           -- top / middle / bottom; NULL: no group (see reason)
+    reason        VARCHAR,           -- why this group, or why none
+    peer_schools  BIGINT NOT NULL,   -- schools behind peer_mean
+    form          VARCHAR NOT NULL,  -- respondents / aggregated (mixed: both, pooled)
+    PRIMARY KEY (school_id, academic_year, item)
+);

@@ -1,0 +1,112 @@
+-- marts.survey_items: students' judgements per school × year × item, grouped by CHE's confidence-interval rule.
+--
+-- Both submission forms meet in `parts`: respondent-level rows are aggregated here (count, avg, stddev_samp of
+-- the scores answered); aggregated rows are used as the school sent them. Same data, same n/mean/sd, same group.
+-- The rule (scale 1 = very good … 6 = very poor, so LOWER is better):
+--   no group   n < $min_n (15), no sd, or fewer than $min_schools schools with n >= $min_n (no peer mean);
+--   top        the whole 95 % interval mean ± $z·sd/√n lies below (better than) the peer mean: ci_high < peer mean;
+--   bottom     the whole interval lies above (worse than) the peer mean: ci_low > peer mean;
+--   middle     otherwise (the interval contains the peer mean).
+-- Peer mean: the unweighted mean of the school means of the schools with n >= $min_n (same year and item).
+INSERT INTO marts.survey_items
+WITH survey AS (
+    SELECT school_id, academic_year, item, score, responses, mean, sd
+    FROM curated.student_survey
+),
+respondent_level AS (
+    SELECT
+        school_id, academic_year, item, 'respondents' AS form,
+        count(score) AS n,
+        avg(score) AS mean,
+        stddev_samp(score) AS sd
+    FROM survey
+    WHERE score IS NOT NULL
+    GROUP BY school_id, academic_year, item
+),
+aggregated AS (
+    SELECT school_id, academic_year, item, 'aggregated' AS form, responses AS n, mean, sd
+    FROM survey
+    WHERE score IS NULL AND responses IS NOT NULL AND responses > 0
+),
+parts AS (
+    SELECT * FROM respondent_level
+    UNION ALL BY NAME
+    SELECT * FROM aggregated
+),
+pooled AS (  -- one part per school × year × item as a rule; two (both forms in one file) are pooled exactly
+    SELECT
+        school_id, academic_year, item,
+        CASE WHEN count(*) = 1 THEN any_value(form) ELSE 'mixed' END AS form,
+        CAST(sum(n) AS BIGINT) AS n,
+        CASE WHEN count(*) = 1 THEN any_value(mean) ELSE sum(n * mean) / sum(n) END AS mean,
+        CASE
+            WHEN count(*) = 1 THEN any_value(sd)
+            WHEN bool_and(sd IS NOT NULL OR n = 1) AND sum(n) > 1
+                THEN sqrt(greatest(sum((n - 1) * coalesce(sd, 0) ^ 2 + n * mean ^ 2)
+                                   - sum(n * mean) ^ 2 / sum(n), 0) / (sum(n) - 1))
+        END AS sd
+    FROM parts
+    GROUP BY school_id, academic_year, item
+),
+intervals AS (
+    SELECT
+        *,
+        n >= $min_n AS enough,
+        CASE WHEN n >= $min_n THEN mean - $z * sd / sqrt(n) END AS ci_low,
+        CASE WHEN n >= $min_n THEN mean + $z * sd / sqrt(n) END AS ci_high
+    FROM pooled
+),
+peer AS (
+    SELECT
+        academic_year, item,
+        count(*) FILTER (WHERE enough) AS peer_schools,
+        avg(mean) FILTER (WHERE enough) AS all_mean
+    FROM intervals
+    GROUP BY academic_year, item
+),
+grouped AS (
+    SELECT
+        i.*,
+        p.peer_schools,
+        CASE WHEN p.peer_schools >= $min_schools THEN p.all_mean END AS peer_mean
+    FROM intervals AS i
+    JOIN peer AS p USING (academic_year, item)
+),
+final AS (
+    SELECT
+        school_id,
+        academic_year,
+        item,
+        n,
+        mean,
+        sd,
+        ci_low,
+        ci_high,
+        peer_mean,
+        CASE
+            WHEN NOT enough OR ci_low IS NULL OR peer_mean IS NULL THEN NULL
+            WHEN ci_high < peer_mean THEN 'top'
+            WHEN ci_low > peer_mean THEN 'bottom'
+            ELSE 'middle'
+        END AS che_group,
+        CASE
+            WHEN NOT enough
+                THEN printf('fewer than %d responses: no interval, no group (CHE minimum)', $min_n)
+            WHEN ci_low IS NULL THEN 'no standard deviation: no interval, no group'
+            WHEN peer_mean IS NULL
+                THEN printf('%d school(s) with %d or more responses, fewer than %d: no peer mean, no group',
+                            peer_schools, $min_n, $min_schools)
+            WHEN ci_high < peer_mean
+                THEN printf('95 %% interval %.2f–%.2f lies entirely below (better than) the peer mean %.2f',
+                            ci_low, ci_high, peer_mean)
+            WHEN ci_low > peer_mean
+                THEN printf('95 %% interval %.2f–%.2f lies entirely above (worse than) the peer mean %.2f',
+                            ci_low, ci_high, peer_mean)
+            ELSE printf('95 %% interval %.2f–%.2f contains the peer mean %.2f', ci_low, ci_high, peer_mean)
+        END AS reason,
+        peer_schools,
+        form
+    FROM grouped
+)
+SELECT * FROM final
+ORDER BY academic_year, item, school_id

@@ -1,0 +1,43 @@
+"""Cross-dataset checks that one GX batch cannot see: SQL files in ``validate/sql/``, each returning the
+violating rows (submission_id, source_row, column_name, reason)."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from ims_indicators.warehouse import sql_text
+
+# check name -> datasets it guards
+CHECKS: dict[str, tuple[str, ...]] = {
+    "school_registered": ("enrolment", "mobility", "staffing", "accreditation"),
+    "outgoing_students_within_enrolment": ("mobility",),
+    "staff_mobility_within_headcount": ("mobility",),
+}
+DESCRIPTIONS = {
+    "school_registered": "the school is in the schools registry",
+    "outgoing_students_within_enrolment": "outgoing student mobilities (participants) ≤ enrolled students",
+    "staff_mobility_within_headcount": "outgoing staff mobilities (participants) ≤ staff headcount",
+}
+
+
+def checks_for(dataset: str) -> list[str]:
+    return [name for name, datasets in CHECKS.items() if dataset in datasets]
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
+               gx_failed: pd.DataFrame, table: str | None = None) -> dict[str, list[dict]]:
+    """Run each cross check of ``dataset``; {check: violating rows}. ``gx_failed`` (submission_id, source_row)
+    lists rows the suite already holds back, left out of sums so one bad row is not blamed twice."""
+    table = table or f"staging.{dataset}"
+    out: dict[str, list[dict]] = {}
+    con.register("_gx_failed", gx_failed[["submission_id", "source_row"]])
+    try:
+        for name in checks_for(dataset):
+            query = sql_text("ims_indicators.validate.sql", f"{name}.sql").replace("{table}", table)
+            cur = con.execute(query, {"ids": list(submission_ids)})
+            cols = [d[0] for d in cur.description]
+            out[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
+    finally:
+        con.unregister("_gx_failed")
+    return out
