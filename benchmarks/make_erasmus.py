@@ -140,11 +140,12 @@ def build_tables(con: duckdb.DuckDBPyConnection, organisations: int) -> None:
 
 
 ROWS_SQL = """
-WITH r AS (
-    SELECT i,
-           hash(i, $seed, 1) AS h1, hash(i, $seed, 2) AS h2, hash(i, $seed, 3) AS h3, hash(i, $seed, 4) AS h4,
-           hash(i, $seed, 5) AS h5, hash(i, $seed, 6) AS h6
-    FROM range($rows) t(i)
+WITH r0 AS (
+    SELECT i, hash(i, $seed) AS h0 FROM range($rows) t(i)
+), r AS (  -- independent draws: DuckDB's hash(i, seed, k) has correlated low bits across k, a re-hash has not
+    SELECT i, h0, hash(xor(h0, 1::UBIGINT)) AS h1, hash(xor(h0, 2::UBIGINT)) AS h2, hash(xor(h0, 3::UBIGINT)) AS h3,
+           hash(xor(h0, 4::UBIGINT)) AS h4, hash(xor(h0, 5::UBIGINT)) AS h5, hash(xor(h0, 6::UBIGINT)) AS h6
+    FROM r0
 ), picked AS (
     SELECT r.*,
            (h1 % $n_org)::INTEGER AS s_org, (h2 % $n_org)::INTEGER AS r_org,
@@ -156,7 +157,7 @@ WITH r AS (
            (h6 >> 24) % 1000 AS p_mix, (h6 >> 34) % 1000000 AS p_bad
     FROM r
 ), rows AS (
-    SELECT p.i, p.p_bad, p.p_mix, p.h4,
+    SELECT p.i, p.h0, p.p_bad, p.p_mix, p.h4,
            printf('%d-1-%s01-KA1%02d-%06d', p.y, coalesce(nullif(so.country, 'XK'), 'DE'), 3 + (p.k_act % 5),
                   (p.h1 >> 20) % 999999) AS project,
            printf('%d-%d', p.y, p.y + 1) AS ayear,
@@ -180,7 +181,7 @@ WITH r AS (
     JOIN fld f ON f.k = p.k_fld
     LEFT JOIN reg rg ON rg.id = p.reg_id
 ), lines AS (
-    SELECT i, p_bad, concat_ws(';',
+    SELECT i, h0, p_bad, concat_ws(';',
         project, ayear, strftime(start_d, '%Y-%m'), strftime(start_d + to_months(months - 1), '%Y-%m'),
         (months * 30 - (p_mix % 7))::VARCHAR,
         activity, field,
@@ -203,7 +204,7 @@ WITH r AS (
 )
 SELECT CASE
          -- about corrupt_share of the lines have a field too many or too few
-         WHEN hash(i, $seed, 7) % 1000000 < $corrupt_ppm THEN
+         WHEN hash(xor(h0, 7::UBIGINT)) % 1000000 < $corrupt_ppm THEN
               CASE WHEN i % 2 = 0 THEN line || ';EXTRA' ELSE regexp_replace(line, ';[^;]*$', '') END
          ELSE line END AS "{header}"
 FROM lines

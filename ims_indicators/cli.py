@@ -175,6 +175,14 @@ from ims_indicators.validate.cli import validate_command  # noqa: E402 - GX is i
 
 app.command("validate")(validate_command)
 
+from ims_indicators.erasmus.cli import erasmus_command  # noqa: E402 - light: heavy imports inside the command
+
+app.command("erasmus")(erasmus_command)
+
+from ims_indicators.survey.cli import survey_template_command  # noqa: E402 - light: openpyxl inside the command
+
+app.command("survey-template")(survey_template_command)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -8,6 +8,8 @@ import os
 import sys
 import threading
 import time
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -132,39 +134,51 @@ def serve_command(
     every: Annotated[int, typer.Option("--every", min=10, help="Seconds between inbox checks.")] = 300,
     timezone: Annotated[str, typer.Option("--timezone", envvar="IMS_TIMEZONE",
                                           help="Time zone of the cron schedule (IANA name, env IMS_TIMEZONE).")] = "UTC",
+    port: Annotated[int, typer.Option("--port", help="Without PREFECT_API_URL: the port of the local Prefect "
+                                      "server used (started if none answers there).")] = 4200,
 ) -> None:
     """Serve the scheduled deployments (annual cycle, inbox watch) until Ctrl-C.
 
     annual-cycle/nightly runs the whole cycle on a cron schedule (default 02:00 every night); inbox-watch/inbox receives files dropped into data/inbox/<dataset>/<school>/<yyyy-yy>/<file> (or schools.csv) every --every seconds.
 
-    One run at a time (one warehouse writer). Set PREFECT_API_URL to a running `prefect server start` to see the deployments, schedules and runs in its UI.
+    One run at a time (one warehouse writer). Uses the Prefect server at PREFECT_API_URL; without it, the one at 127.0.0.1:--port, started for as long as `ims serve` runs if none answers. Its UI shows the deployments, schedules and runs.
     """
     from ims_indicators import settings
-    from pipelines.env import api_url, prefect_env_defaults
+    from pipelines.env import prefect_env_defaults
 
     prefect_env_defaults()
     os.environ["IMS_HOME"] = str(settings.home())  # the runs' subprocesses must see the same project
-    try:
-        from croniter import croniter
-
-        if not croniter.is_valid(cron):
-            _fail(f"--cron {cron!r} is not a cron expression; expected five fields, e.g. '0 2 * * *'")
-    except ImportError:  # pragma: no cover - croniter ships with Prefect
-        pass
+    bad_cron = f"--cron {cron!r} is not a cron expression; expected five fields, e.g. '0 2 * * *'"
+    if len(cron.split()) not in (5, 6):  # checked fully below, once Prefect may be imported
+        _fail(bad_cron)
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(timezone)
     except Exception:  # noqa: BLE001
         _fail(f"--timezone {timezone!r} is not a time zone; expected an IANA name such as UTC or Europe/Berlin")
-    if url := os.environ.get("PREFECT_API_URL", "").strip():
-        _check_server(url)
-    from pipelines.serve import CYCLE, INBOX, serve_deployments
-
     settings.inbox_dir().mkdir(parents=True, exist_ok=True)
-    where = api_url()
-    err.print(f"serving annual-cycle/{CYCLE} (cron '{cron}', {timezone}) and inbox-watch/{INBOX} (every {every} s, "
-              f"{settings.inbox_dir()}) on " + (f"{where}" if where else "a temporary Prefect server (no UI; set "
-                                                "PREFECT_API_URL to a running `prefect server start`)"),
-              highlight=False)
-    serve_deployments(cron, every, timezone)
+    with ExitStack() as stack:
+        url = os.environ.get("PREFECT_API_URL", "").strip()
+        if url:
+            _check_server(url)
+        else:
+            from pipelines.server import local_server
+
+            log = Path(os.environ["PREFECT_HOME"]) / "server.log"
+            err.print(f"no PREFECT_API_URL: using the Prefect server at 127.0.0.1:{port} (starting it if needed; "
+                      f"log {log}) …", highlight=False)
+            try:
+                url = stack.enter_context(local_server("127.0.0.1", port, log))
+            except RuntimeError as exc:
+                _fail(str(exc))
+            os.environ["PREFECT_API_URL"] = url  # before Prefect is imported: this process and its runs use it
+        from pipelines.serve import CYCLE, INBOX, deployments, serve_deployments
+
+        try:
+            served = deployments(cron, every, timezone)
+        except ValueError as exc:
+            _fail(f"{bad_cron} ({str(exc).splitlines()[0]})")
+        err.print(f"serving annual-cycle/{CYCLE} (cron '{cron}', {timezone}) and inbox-watch/{INBOX} (every {every} s, "
+                  f"{settings.inbox_dir()}) on {url}; UI: {url.removesuffix('/api')}", highlight=False)
+        serve_deployments(served)

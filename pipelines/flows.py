@@ -79,9 +79,11 @@ def _describe_ingest(r: dict) -> str:
 
 
 def _describe_validate(r: dict) -> str:
-    text = f"{r['validated']} staged submission(s) validated"
     if "revalidated" in r:
-        text = f"{r['revalidated']} revalidated; " + text
+        text = (f"{r['revalidated']} submission(s) revalidated: {r['rows_released']:,} row(s) released, "
+                f"{r['rows_newly_quarantined']:,} newly held back")
+    else:
+        text = f"{r['validated']} staged submission(s) validated, {r['rows_quarantined']:,} row(s) held back"
     return text + (f"; stewards' report {r['steward_report']}" if r.get("steward_report") else "")
 
 
@@ -155,6 +157,7 @@ def validate_flow(all_submissions: bool = False) -> dict:
     and write the stewards' validation report."""
     summary = sm.new_summary("validate", all_submissions=all_submissions or None)
     r = _run_stage(summary, "validate", t.validate_staged, all_submissions, describe=_describe_validate)
+    summary["refused"].extend((r or {}).get("refused", []))
     _paths(summary, steward_report=(r or {}).get("steward_report"))
     return _close(summary, "validate-summary")
 
@@ -223,6 +226,7 @@ def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str |
                 break
             results[name] = r
     _refusals(summary, results.get("ingest"))
+    summary["refused"].extend(results.get("validate", {}).get("refused", []))
     for r in summary["refused"]:
         print(f"refused: {r['reason']}")
     counts = _run_stage(summary, "counts", t.warehouse_counts, describe=lambda r: "warehouse counted")

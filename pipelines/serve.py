@@ -24,7 +24,7 @@ def deployments(cron: str = "0 2 * * *", every: int = 300, timezone: str | None 
     ]
 
 
-def serve_deployments(cron: str = "0 2 * * *", every: int = 300, timezone: str | None = "UTC") -> None:
+def serve_deployments(served: list[RunnerDeployment]) -> None:
     """Register the deployments and run their scheduled runs, one at a time (``limit=1``: one warehouse
     writer), until Ctrl-C / SIGTERM; the schedules are paused on shutdown."""
-    serve(*deployments(cron, every, timezone), limit=1)
+    serve(*served, limit=1)

@@ -167,33 +167,24 @@ def receive_inbox(inbox: str, settle_seconds: float = 2.0) -> dict:
 
 @task(name="validate", **RETRIES)
 def validate_staged(all_submissions: bool = False) -> dict:
-    """Validate what is staged (``all_submissions``: revalidate every accepted submission) and write the
-    stewards' validation report."""
-    from ims_indicators import validate
-    from ims_indicators.ingest import process_pending
+    """Validate what is staged (``all_submissions``: revalidate every current accepted submission) and write
+    the stewards' validation report (reports/validation/)."""
+    from ims_indicators.validate.report import write_steward_report
+    from ims_indicators.validate.revalidate import revalidate_all, validate_pending
 
-    out: dict[str, Any] = {}
     with warehouse("validate") as con:
-        if all_submissions:
-            revalidated = validate.revalidate_all(con)
-            out["revalidated"] = revalidated if isinstance(revalidated, int) else len(revalidated or [])
-        outcomes = process_pending(con)
-        report = validate.write_steward_report(con, settings.reports_dir())
-    out["validated"] = len(outcomes)
-    out["statuses"] = dict(Counter(o["status"] for o in outcomes))
-    out["steward_report"] = relative(_main_path(report, settings.reports_dir()))
+        outcomes = revalidate_all(con) if all_submissions else validate_pending(con)
+        index = write_steward_report(con)
+    out: dict[str, Any] = {"validated": len(outcomes), "statuses": dict(Counter(o["status"] for o in outcomes)),
+                           "rows_quarantined": sum(o.get("rows_quarantined") or 0 for o in outcomes),
+                           "steward_report": relative(index)}
+    if all_submissions:
+        out["revalidated"] = len(outcomes)
+        out["rows_released"] = sum(o.get("rows_released", 0) for o in outcomes)
+        out["rows_newly_quarantined"] = sum(o.get("rows_newly_quarantined", 0) for o in outcomes)
+    out["refused"] = [{"file": o.get("submission_id"), "submission_id": o.get("submission_id"),
+                       "reason": o.get("reason")} for o in outcomes if o["status"] == "rejected"]
     return out
-
-
-def _main_path(result: Any, default_dir: Path) -> Path | None:
-    """The file a writer returned (a path, or a dict naming ``index``/``path``), else None."""
-    if isinstance(result, (str, Path)):
-        return Path(result)
-    if isinstance(result, dict):
-        for key in ("index", "path", "html", "report"):
-            if isinstance(result.get(key), (str, Path)):
-                return Path(result[key])
-    return None
 
 
 # ------------------------------------------------------------------------------ indicators, benchmark

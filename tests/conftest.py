@@ -25,3 +25,24 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.setenv(env, str(REPO / name))
     (tmp_path / "data" / "raw").mkdir(parents=True)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo network generated and ingested ONCE per session into its own IMS_HOME (treat as read-only).
+
+    IMS_HOME is set only while it is built: a test that works on it sets ``IMS_HOME`` (monkeypatch) itself,
+    or copies the folder first if it changes anything.
+    """
+    from ims_indicators.demo import generate_demo
+    from ims_indicators.ingest import ingest_paths
+    from ims_indicators.warehouse import open_warehouse
+
+    root = tmp_path_factory.mktemp("demo_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMS_HOME", str(root))
+        mp.setenv("IMS_EXPECTATIONS_DIR", os.environ.get("IMS_EXPECTATIONS_DIR") or str(REPO / "expectations"))
+        generate_demo(root / "data" / "raw")
+        with open_warehouse() as con:
+            ingest_paths(con, [root / "data" / "raw"])
+    return root

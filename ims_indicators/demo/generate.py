@@ -165,6 +165,13 @@ def generate_demo(out: Path, seed: int = 2024, progress: Progress | None = None)
                                    **row.error})
         if progress:
             progress(done, total, spec.path)
+    import random  # the student survey (ims_indicators/survey/demo.py): clean files, no planted errors
+
+    from ims_indicators.survey.demo import write_demo_survey
+
+    survey = write_demo_survey(out, net.SCHOOLS, net.YEARS, random.Random(f"{seed}:survey"))
+    files.extend(survey)
+    row_counts["student_survey"] = sum(f["rows"] for f in survey)
     data_rows = sum(row_counts[d] for d in DATASETS)
     manifest = DemoManifest(
         seed=seed,

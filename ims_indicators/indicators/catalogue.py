@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ims_indicators import settings
 
-DIMENSIONS = ("quality_assurance", "staff", "autonomy_accountability", "student_mobility")
+DIMENSIONS = ("quality_assurance", "staff", "autonomy_accountability", "student_mobility", "teaching_learning")
 AGGREGATES = ("sum", "count", "avg", "mean", "min", "max", "bool_or", "bool_and", "median")
 ZERO_WHEN_EMPTY = ("sum", "count")  # a school with data but no matching rows has 0, not "missing"
 SOURCE_KEYS = ("school_id", "academic_year", "source")
@@ -113,7 +113,7 @@ class Indicator(_Strict):
     formula: str = Field("numerator / denominator",
                          description="SQL over `numerator` and `denominator`; multiplied by scale")
     scale: float = 1.0
-    unit: Literal["share", "per 100", "count", "days", "ratio", "index", "yes/no"]
+    unit: Literal["share", "per 100", "count", "days", "ratio", "index", "yes/no", "score"]  # score: survey mean 1–6
     direction: Literal["higher", "lower"]
     min_denominator: float = Field(gt=0, description="below it the value is not computable (never 0)")
     datasets: list[str] = Field(min_length=1)
@@ -275,6 +275,9 @@ def _binder_message(exc: duckdb.Error) -> str:
     m = re.search(r'Referenced column "([^"]+)" not found', text)
     if m:
         return f"unknown column {m.group(1)!r}"
+    m = re.search(r'Table "([^"]+)" does not have a column named "([^"]+)"', text)
+    if m:
+        return f"unknown column {m.group(2)!r} (table {m.group(1)})"
     return re.sub(r"^[A-Za-z ]+Error: ", "", text)
 
 
@@ -296,30 +299,54 @@ def check_catalogue(cat: Catalogue, con: duckdb.DuckDBPyConnection | None = None
     try:
         for name, src in cat.sources.items():
             try:
-                cols = [d[0] for d in con.execute(f"SELECT * FROM ({src.sql}) AS src LIMIT 0").description]
+                cur = con.execute(f"SELECT * FROM ({src.sql}) AS src LIMIT 0")
+                cols = [d[0] for d in cur.description]
+                cur.fetchall()
             except duckdb.Error as exc:
                 raise CatalogueError(f"source {name}: sql: {_binder_message(exc)}") from None
             missing = [k for k in SOURCE_KEYS if k not in cols]
             if missing:
                 raise CatalogueError(f"source {name}: sql: must return column(s) {', '.join(missing)}")
-        for ind in cat.indicators:
-            for field in ("numerator", "denominator"):
-                m: Measure = getattr(ind, field)
-                for part, text in (("expr", m.expr), ("where", m.where)):
-                    if text is None:
-                        continue
-                    probe = (f"SELECT {m.expr} AS v FROM ({cat.sources[m.source].sql}) AS src LIMIT 0"
-                             if part == "expr" else
-                             f"SELECT count(*) AS v FROM ({cat.sources[m.source].sql}) AS src WHERE {text} LIMIT 0")
-                    try:
-                        con.execute(probe).fetchall()
-                    except duckdb.Error as exc:
-                        raise CatalogueError(f"indicator {ind.id}: {field}.{part}: {_binder_message(exc)} "
-                                             f"(in {text!r} over source {m.source})") from None
-            try:
-                con.execute(f"SELECT {ind.formula} AS v FROM (SELECT 1.0 AS numerator, 1.0 AS denominator)").fetchall()
-            except duckdb.Error as exc:
-                raise CatalogueError(f"indicator {ind.id}: formula: {_binder_message(exc)}") from None
+        _check_measures(cat, con)
     finally:
         if own:
             con.close()
+
+
+def _check_measures(cat: Catalogue, con: duckdb.DuckDBPyConnection) -> None:
+    """All measures of a source in one LIMIT 0 query; only when it fails, one query per measure names the culprit."""
+    by_source: dict[str, list[tuple[Indicator, str, Measure]]] = {}
+    for ind in cat.indicators:
+        for field in ("numerator", "denominator"):
+            m: Measure = getattr(ind, field)
+            by_source.setdefault(m.source, []).append((ind, field, m))
+    for source, measures in by_source.items():
+        src = cat.sources[source].sql
+        cols = ", ".join(f"{m.filtered()} AS v{i}" for i, (_, _, m) in enumerate(measures))
+        try:
+            con.execute(f"SELECT {cols} FROM ({src}) AS src LIMIT 0").fetchall()
+            continue
+        except duckdb.Error:
+            pass
+        for ind, field, m in measures:
+            for part, probe in (("expr", f"SELECT {m.expr} AS v FROM ({src}) AS src LIMIT 0"),
+                                ("where", f"SELECT count(*) AS v FROM ({src}) AS src WHERE {m.where} LIMIT 0"),
+                                ("expr", f"SELECT {m.filtered()} AS v FROM ({src}) AS src LIMIT 0")):
+                if part == "where" and m.where is None:
+                    continue
+                try:
+                    con.execute(probe).fetchall()
+                except duckdb.Error as exc:
+                    text = m.expr if part == "expr" else m.where
+                    raise CatalogueError(f"indicator {ind.id}: {field}.{part}: {_binder_message(exc)} "
+                                         f"(in {text!r} over source {source})") from None
+    formulas = ", ".join(f"{ind.formula} AS v{i}" for i, ind in enumerate(cat.indicators))
+    try:
+        con.execute(f"SELECT {formulas} FROM (SELECT 1.0 AS numerator, 1.0 AS denominator) AS t").fetchall()
+    except duckdb.Error:
+        for ind in cat.indicators:
+            try:
+                con.execute(f"SELECT {ind.formula} AS v FROM (SELECT 1.0 AS numerator, 1.0 AS denominator) AS t"
+                            ).fetchall()
+            except duckdb.Error as exc:
+                raise CatalogueError(f"indicator {ind.id}: formula: {_binder_message(exc)}") from None

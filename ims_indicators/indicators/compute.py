@@ -149,6 +149,9 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
         con.execute("INSERT INTO marts.indicator_values " + values_sql(cat, cat.indicators, scans, temps))
         for name in temps:
             con.execute(f"DROP TABLE temp.{name}")
+    from ims_indicators.survey.che import compute_survey  # marts.survey_items: CHE interval groups of judgements
+
+    compute_survey(con)
     return con.execute("SELECT count(*) AS n FROM marts.indicator_values").fetchall()[0][0]
 
 
@@ -156,7 +159,9 @@ def _rows_behind(con: duckdb.DuckDBPyConnection, cat: Catalogue, m: Measure, dat
                  school: str, year: str) -> list[dict]:
     """The source rows a measure aggregates for one school and year, by submission (and its curated rows)."""
     src = cat.sources[m.source].sql
-    cols = [d[0] for d in con.execute(f"SELECT * FROM ({src}) AS src LIMIT 0").description]
+    cur = con.execute(f"SELECT * FROM ({src}) AS src LIMIT 0")
+    cols = [d[0] for d in cur.description]
+    cur.fetchall()
     sub = "src.submission_id" if "submission_id" in cols else "CAST(NULL AS VARCHAR)"
     curated = "sum(src.curated_rows)" if "curated_rows" in cols else "count(*)"
     query = f"""

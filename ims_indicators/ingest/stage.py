@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
@@ -15,7 +14,7 @@ import duckdb
 from ims_indicators import settings
 from ims_indicators.contracts import CONTRACTS, SLUG, YEAR_SLUG, canonical_year, contract, year_slug
 from ims_indicators.errors import InputRefused
-from ims_indicators.ingest.pseudonym import hmac_sql, pseudonym
+from ims_indicators.ingest.pseudonym import hmac_sql
 from ims_indicators.read import read_submission
 from ims_indicators.warehouse import quote_ident, transaction
 
@@ -215,12 +214,7 @@ def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey
             select.append(f"{expr} AS {quote_ident(c)}")
         else:
             select.append(quote_ident(c))
-    now = dt.datetime.now()
-    for f in failures:  # read-stage rows never keep a raw person reference
-        if f.get("row_json") and "person_ref" in cols:
-            rec = json.loads(f["row_json"])
-            rec["person_ref"] = pseudonym(rec["person_ref"]) if rec.get("person_ref") else None
-            f["row_json"] = json.dumps(rec)
+    now = dt.datetime.now()  # read-stage failures arrive with person references already pseudonymised
     with transaction(con):
         con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source,
                        file_name, stored_path, sha256, received_at, status, rows_in, rows_quarantined)

@@ -39,6 +39,7 @@ class RawTable:
     encoding: str | None = None
     decimal_comma: bool = False
     unreadable: list[dict] = field(default_factory=list)  # lines the CSV parser could not split
+    rows: int = 0  # data rows in the table
 
 
 def _find_header(rows: list[list[str]], contract: Contract, file: str) -> tuple[int, dict[int, str]]:
@@ -119,12 +120,12 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     rej, scan = f"rej_{name}", f"scan_{name}"
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))
     try:
-        con.execute(f"""
+        n_good = con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {name}_in AS
             SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
                                    columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
                                    rejects_scan='{scan}', strict_mode=false, max_line_size=10000000)""",
-                    [str(readable), delimiter])
+                    [str(readable), delimiter]).fetchall()[0][0]
     except duckdb.Error as exc:
         raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
                                       f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
@@ -136,16 +137,14 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
             for line, etype in con.execute(
                 f"SELECT line, any_value(error_type) FROM {rej} GROUP BY line ORDER BY line").fetchall()]
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {rej}")
-        con.execute(f"DROP TABLE IF EXISTS {scan}")
-    n_good = con.execute(f"SELECT count(*) FROM {name}_in").fetchall()[0][0]
+        con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
     numbers = _line_numbers(readable, header_idx + 2, n_good, {u["source_row"] for u in unreadable})
     con.register(f"{name}_lines", pd.DataFrame({"source_row": numbers}))
     select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                    SELECT l.source_row::BIGINT AS source_row, {select} FROM {name}_in POSITIONAL JOIN {name}_lines l""")
+                    SELECT l.source_row::BIGINT AS source_row, {select} FROM {name}_in POSITIONAL JOIN {name}_lines l;
+                    DROP TABLE {name}_in""")
     con.unregister(f"{name}_lines")
-    con.execute(f"DROP TABLE {name}_in")
     if readable != path:
         readable.unlink(missing_ok=True)
     return RawTable(name, list(mapping.values()), delimiter, encoding, unreadable=unreadable)
@@ -231,7 +230,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
             raise InputRefused(path.name, "the file is named like a workbook but is not an XLSX zip")
     else:
         table = load_csv(con, path, contract, implied)
-    n = con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+    n = table.rows = con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
     if n > settings.max_rows():
         raise InputRefused(path.name, f"{n:,} data rows; at most {settings.max_rows():,} are accepted (IMS_MAX_ROWS)")
     _drop_blank_and_totals(con, table, contract)

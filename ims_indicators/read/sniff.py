@@ -13,6 +13,11 @@ from ims_indicators.errors import InputRefused
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
+CLEVERCSV_CHARS = 1024  # clevercsv is super-linear on long tokens (16 KiB of digits: 7 s; 5 MB: hours)
+
+# the csv module refuses fields over 128 KiB ("field larger than field limit"); a huge cell must not make
+# every delimiter look wrong (the sample is bounded by SAMPLE_BYTES anyway)
+csv.field_size_limit(max(csv.field_size_limit(), 2 * SAMPLE_BYTES))
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def detect_delimiter(lines: list[str]) -> str:
         try:  # a single-column file or something odd: let clevercsv have a say
             import clevercsv
 
-            found = clevercsv.Detector().detect("\n".join(body[:40]), delimiters=list(DELIMITERS))
+            found = clevercsv.Detector().detect("\n".join(body[:40])[:CLEVERCSV_CHARS], delimiters=list(DELIMITERS))
             if found is not None and found.delimiter:
                 return found.delimiter
         except Exception:  # noqa: BLE001 - a detector failure only means "no better guess"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 
 import duckdb
-import pandas as pd
 
 from ims_indicators.contracts import Column, Contract, canonical_year, normalise_header
 from ims_indicators.errors import InputRefused
@@ -24,6 +24,7 @@ TRUE = {"yes", "y", "ja", "j", "oui", "o", "si", "sì", "tak", "true", "t", "1",
 FALSE = {"no", "n", "nein", "non", "nie", "false", "f", "0", "falsch", "faux"}
 COUNTRY_FIXES = {"UK": "GB", "EL": "GR"}
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%y", "%Y/%m/%d")
+CATEGORICAL = ("enum", "country", "bool", "year", "slug")
 EXPECTED = {
     "int": "a whole number",
     "float": "a number",
@@ -80,29 +81,59 @@ def _number_sql(col: str, decimal_comma: bool) -> str:
     return f"TRY_CAST({cleaned} AS DOUBLE)"
 
 
-def _date_sql(con: duckdb.DuckDBPyConnection, raw_name: str, col: str) -> str:
-    """Try the format most cells of this column use first (one parse per cell for a tidy file)."""
+def _date_sql(col: str, formats: list[str]) -> str:
     c = f"trim({quote_ident(col)})"
-    hits = con.execute(f"SELECT {', '.join(f'count(TRY_STRPTIME({c}, ?))' for _ in DATE_FORMATS)} FROM "
-                       f"(SELECT {quote_ident(col)} FROM {raw_name} LIMIT 1000)", list(DATE_FORMATS)).fetchall()[0]
-    formats = sorted(DATE_FORMATS, key=lambda f: -hits[DATE_FORMATS.index(f)])
     parts = [f"TRY_STRPTIME({c}, '{fmt}')::DATE" for fmt in formats]
     serial = (f"CASE WHEN regexp_full_match({c}, '[0-9]{{5}}(\\.0+)?') "
               f"THEN DATE '1899-12-30' + TRY_CAST(TRY_CAST({c} AS DOUBLE) AS INTEGER) END")
     return f"coalesce({', '.join(parts)}, {serial})"
 
 
-def _detect_decimal_comma(con: duckdb.DuckDBPyConnection, raw: RawTable, numeric: list[str]) -> bool:
-    if not numeric or raw.delimiter is None:
-        return False
-    comma = " + ".join(f"count(*) FILTER (WHERE regexp_full_match(trim({quote_ident(c)}), '-?[0-9.]*,[0-9]+'))"
-                       for c in numeric)
-    dot = " + ".join(f"count(*) FILTER (WHERE regexp_full_match(trim({quote_ident(c)}), '-?[0-9,]*\\.[0-9]+'))"
-                     for c in numeric)
-    n_comma, n_dot = con.execute(f"SELECT {comma}, {dot} FROM (SELECT * FROM {raw.name} LIMIT 20000)").fetchall()[0]
-    if n_comma != n_dot:
-        return n_comma > n_dot
-    return raw.delimiter in (";", "\t")  # the European Excel convention: ';' because ',' is the decimal mark
+@dataclass
+class Profile:
+    """What one scan of the text cells tells: decimal mark, each date column's usual format, distinct values."""
+
+    decimal_comma: bool
+    date_formats: dict[str, list[str]]
+    distinct: dict[str, list[str]]
+
+
+def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) -> Profile:
+    cols = [contract.column(c) for c in raw.columns]
+    numeric = [c.name for c in cols if c.kind in ("int", "float")]
+    dates = [c.name for c in cols if c.kind == "date"]
+    categorical = [c.name for c in cols if c.kind in CATEGORICAL]
+    exprs: list[str] = []
+    for c in numeric:
+        q = quote_ident(c)
+        exprs.append(f"count(*) FILTER (WHERE regexp_full_match(trim({q}), '-?[0-9.]*,[0-9]+'))")
+        exprs.append(f"count(*) FILTER (WHERE regexp_full_match(trim({q}), '-?[0-9,]*\\.[0-9]+'))")
+    for c in dates:
+        exprs.extend(f"count(TRY_STRPTIME(trim({quote_ident(c)}), '{fmt}'))" for fmt in DATE_FORMATS)
+    # formats and decimal marks from the first rows; distinct categorical values over the whole table
+    values = list(con.execute(f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {raw.name} LIMIT 2000)")
+                  .fetchall()[0]) if exprs else []
+    distinct: dict[str, list[str]] = {c: [] for c in categorical}
+    if categorical:
+        cells = ", ".join(f"NULLIF(trim({quote_ident(c)}), '') AS {quote_ident(c)}" for c in categorical)
+        for col, value in con.execute(f"SELECT DISTINCT col, v FROM (UNPIVOT (SELECT {cells} FROM {raw.name}) "
+                                      "ON COLUMNS(*) INTO NAME col VALUE v)").fetchall():
+            distinct[col].append(value)
+    n_comma = sum(values[0:2 * len(numeric):2])
+    n_dot = sum(values[1:2 * len(numeric):2])
+    if raw.delimiter is None:
+        decimal_comma = False
+    elif n_comma != n_dot:
+        decimal_comma = n_comma > n_dot
+    else:  # the European Excel convention: ';' because ',' is the decimal mark
+        decimal_comma = raw.delimiter in (";", "\t")
+    pos = 2 * len(numeric)
+    date_formats = {}
+    for c in dates:
+        hits = values[pos:pos + len(DATE_FORMATS)]
+        pos += len(DATE_FORMATS)
+        date_formats[c] = [f for _, f in sorted(zip(hits, DATE_FORMATS), key=lambda hf: -hf[0])]
+    return Profile(decimal_comma, date_formats, distinct)
 
 
 def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, *, file: str,
@@ -113,88 +144,78 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     the file (the folder and the file must agree).
     """
     present = set(raw.columns)
-    numeric = [c for c in raw.columns if contract.column(c).kind in ("int", "float")]
-    raw.decimal_comma = _detect_decimal_comma(con, raw, numeric)
-    select, checks, joins = ["r.source_row"], [], []
-    distinct = _distinct_values(con, raw, [c for c in contract.columns if c.name in present
-                                           and c.kind in ("enum", "country", "bool", "year", "slug")])
-    for i, col in enumerate(contract.columns):
+    profile = _profile(con, raw, contract)
+    raw.decimal_comma = profile.decimal_comma
+    select, checks = ["r.source_row"], []
+    bound: dict[str, object] = {}  # values go into the SQL as parameters, never as text
+
+    def param(value: object) -> str:
+        name = f"v{len(bound)}"
+        bound[name] = value
+        return "$" + name
+
+    for col in contract.columns:
         name = quote_ident(col.name)
         if col.name not in present:
             fill = {"school_id": school_id, "academic_year": academic_year}.get(col.name, col.default)
-            literal = "NULL" if fill is None else f"CAST({_literal(fill)} AS {col.sql_type})"
+            literal = "NULL" if fill is None else f"CAST({param(fill)} AS {col.sql_type})"
             select.append(f"{literal} AS {name}")
             continue
         raw_cell = f"NULLIF(trim(r.{name}), '')"
-        if col.kind in ("enum", "country", "bool", "year", "slug"):
-            mapping = _value_map(col, distinct[col.name])
-            alias = f"m{i}"
-            con.register(f"{raw.name}_map{i}", mapping)
-            joins.append(f"LEFT JOIN {raw.name}_map{i} {alias} ON {alias}.raw = {raw_cell}")
-            typed = f"CAST({alias}.val AS {col.sql_type})"
+        if col.kind in CATEGORICAL:
+            received = profile.distinct[col.name]  # mapped once per distinct value, looked up per row
+            mapped = [map_value(col, v) for v in received]
+            typed = (f"CAST(list_extract({param(mapped)}::VARCHAR[], list_position({param(received)}::VARCHAR[], "
+                     f"{raw_cell})) AS {col.sql_type})")
         elif col.kind == "int":
             num = _number_sql(col.name, raw.decimal_comma)
-            typed = f"CASE WHEN {num} = round({num}) THEN CAST({num} AS BIGINT) END"
+            typed = f"CASE WHEN {num} = round({num}) THEN TRY_CAST({num} AS BIGINT) END"  # 1e300: not a BIGINT
         elif col.kind == "float":
             typed = _number_sql(col.name, raw.decimal_comma)
         elif col.kind == "date":
-            typed = _date_sql(con, raw.name, col.name)
+            typed = _date_sql(col.name, profile.date_formats[col.name])
         else:
             typed = raw_cell
         if col.kind in EXPECTED:
             checks.append(f"CASE WHEN {raw_cell} IS NOT NULL AND ({typed}) IS NULL THEN '{col.name}' END")
         if col.default is not None:
-            typed = f"CASE WHEN {raw_cell} IS NULL THEN CAST({_literal(col.default)} AS {col.sql_type}) ELSE {typed} END"
+            typed = f"CASE WHEN {raw_cell} IS NULL THEN CAST({param(col.default)} AS {col.sql_type}) ELSE {typed} END"
         elif col.name == "school_id" and school_id:
-            typed = f"coalesce({typed}, '{_sql_str(school_id)}')"
+            typed = f"coalesce({typed}, {param(school_id)})"
         elif col.name == "academic_year" and academic_year:
-            typed = f"coalesce({typed}, '{_sql_str(academic_year)}')"
+            typed = f"coalesce({typed}, {param(academic_year)})"
         select.append(f"{typed} AS {name}")
     errors = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]::VARCHAR[]"
     typed_name = f"{raw.name}_typed"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {typed_name} AS
-        SELECT {', '.join(select)}, {errors} AS _errors
-        FROM {raw.name} r {' '.join(joins)}""")
-    for i, _ in enumerate(contract.columns):
-        try:
-            con.unregister(f"{raw.name}_map{i}")
-        except Exception:  # noqa: BLE001 - not every column has a map
-            pass
-    _check_key_matches(con, typed_name, raw, file, "school_id", school_id)
-    _check_key_matches(con, typed_name, raw, file, "academic_year", academic_year)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {typed_name} AS
+                    SELECT {', '.join(select)}, {errors} AS _errors FROM {raw.name} r""", bound)
+    _check_key_matches(con, typed_name, raw, file, school_id, academic_year)
     failures = _type_failures(con, typed_name, raw, contract)
-    con.execute(f"DELETE FROM {typed_name} WHERE len(_errors) > 0")
+    if failures:
+        con.execute(f"DELETE FROM {typed_name} WHERE len(_errors) > 0")
     con.execute(f"ALTER TABLE {typed_name} DROP COLUMN _errors")
     return typed_name, failures
 
 
-def _distinct_values(con: duckdb.DuckDBPyConnection, raw: RawTable, columns: list[Column]) -> dict[str, list[str]]:
-    """The distinct non-empty cells of each categorical column, in one scan of the table."""
-    if not columns:
-        return {}
-    lists = ", ".join(f"list(DISTINCT NULLIF(trim({quote_ident(c.name)}), '')) AS {quote_ident(c.name)}"
-                      for c in columns)
-    values = con.execute(f"SELECT {lists} FROM {raw.name}").fetchall()[0]
-    return {c.name: [v for v in vals if v is not None] for c, vals in zip(columns, values)}
-
-
-def _value_map(col: Column, values: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"raw": pd.Series(values, dtype="object"),
-                         "val": pd.Series([map_value(col, v) for v in values], dtype="object")})
-
-
-def _check_key_matches(con, typed: str, raw: RawTable, file: str, column: str, expected: str | None) -> None:
-    if expected is None or column not in raw.columns:
+def _check_key_matches(con, typed: str, raw: RawTable, file: str, school_id: str | None,
+                       academic_year: str | None) -> None:
+    """Every row must name the submission's school and year (where the file has those columns)."""
+    checks = [(c, v) for c, v in (("school_id", school_id), ("academic_year", academic_year))
+              if v is not None and c in raw.columns]
+    if not checks:
         return
-    bad = con.execute(f"SELECT t.source_row, r.{column} FROM {typed} t JOIN {raw.name} r USING (source_row) "
-                      f"WHERE t.{column} IS DISTINCT FROM ? AND NOT list_contains(t._errors, ?) "
-                      "ORDER BY t.source_row LIMIT 1", [expected, column]).fetchall()
+    where = " OR ".join(f"(t.{c} IS DISTINCT FROM ? AND NOT list_contains(t._errors, '{c}'))" for c, _ in checks)
+    cols = ", ".join(f"r.{c}, t.{c} IS DISTINCT FROM ? AS bad_{c}" for c, _ in checks)
+    params = [v for _, v in checks] + [v for _, v in checks]
+    bad = con.execute(f"SELECT t.source_row, {cols} FROM {typed} t JOIN {raw.name} r USING (source_row) "
+                      f"WHERE {where} ORDER BY t.source_row LIMIT 1", params).fetchall()
     if bad:
-        row, value = bad[0]
-        raise InputRefused(file, f"{column} {value!r} disagrees with the submission's {column} {expected!r} (from its "
-                                 "folder or the command line); expected every row to match", row=int(row),
-                           column=column)
+        row = bad[0]
+        for k, (column, expected) in enumerate(checks):
+            if row[2 + 2 * k]:
+                raise InputRefused(file, f"{column} {row[1 + 2 * k]!r} disagrees with the submission's {column} "
+                                         f"{expected!r} (from its folder or the command line); expected every row "
+                                         "to match", row=int(row[0]), column=column)
 
 
 def _type_failures(con: duckdb.DuckDBPyConnection, typed: str, raw: RawTable, contract: Contract) -> list[dict]:
@@ -205,23 +226,19 @@ def _type_failures(con: duckdb.DuckDBPyConnection, typed: str, raw: RawTable, co
     for values in rows:
         rec = dict(zip(names, values))
         errors = rec.pop("_errors")
-        if "person_ref" in rec:
-            rec["person_ref"] = None  # never keep a raw person reference, not even in quarantine
+        if rec.get("person_ref"):  # never keep a raw person reference, not even in quarantine
+            from ims_indicators.ingest.pseudonym import pseudonym  # lazy: ingest imports read
+
+            rec["person_ref"] = pseudonym(rec["person_ref"])
         for col in errors:
             kind = contract.column(col).kind
             out.append({"source_row": int(rec["source_row"]), "rule": f"read.type_{kind}", "column": col,
-                        "reason": f"{col} {rec[col]!r} is not {EXPECTED[kind]}",
+                        "reason": f"{col} {_shown(rec[col])} is not {EXPECTED[kind]}",
                         "row_json": json.dumps({k: v for k, v in rec.items() if k != "source_row"}, default=str)})
     return out
 
 
-def _sql_str(value: str) -> str:
-    return str(value).replace("'", "''")
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return f"'{_sql_str(str(value))}'"
+def _shown(value: object, limit: int = 80) -> str:
+    """A received cell as quoted in a reason: a 5 MB cell is not repeated in full."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(str(value)):,} characters)"

@@ -61,6 +61,7 @@ class ReportData:
     model: LabelModel | None
     network: dict[str, str]  # school_id -> label everybody may see (name or "peer N")
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    cache: dict = field(default_factory=dict)
 
     @cached_property
     def values_by_school(self) -> dict[str, pd.DataFrame]:

@@ -118,35 +118,42 @@ def peer_dot_plot(rows: pd.DataFrame, peers: pd.DataFrame, school_label: str) ->
     by_ind: dict[str, list[tuple]] = {}
     for ind, v, lab in zip(peers["indicator_id"], peers["value"], peers["label"]):
         by_ind.setdefault(ind, []).append((v, lab))
+    shown: set[str] = set()
+
+    def legend(group: str) -> bool:  # each legend entry once, at its first appearance
+        first = group not in shown
+        shown.add(group)
+        return first
+
     for i, r in enumerate(recs):
         xr, yr = refs[i]
-        unit, first = r["unit"], i == 0
+        unit = r["unit"]
         q1, q3 = plot_value(r["peer_q1"], unit), plot_value(r["peer_q3"], unit)
         med = plot_value(r["peer_median"], unit)
         if q1 is not None and q3 is not None:
             data.append({"type": "scatter", "x": [q1, q3], "y": [0, 0], "xaxis": xr, "yaxis": yr, "mode": "lines",
                          "line": {"color": IQR, "width": 16}, "name": "peer quartiles (Q1–Q3)", "legendgroup": "iqr",
-                         "showlegend": first, "hoverinfo": "skip"})
+                         "showlegend": legend("iqr"), "hoverinfo": "skip"})
         p = by_ind.get(r["indicator_id"])
         if p:
             pts = [(plot_value(v, unit), lab, v) for v, lab in p]
             pts = [t for t in pts if t[0] is not None]
             data.append({"type": "scatter", "x": [t[0] for t in pts], "y": _jitter(len(pts)), "xaxis": xr, "yaxis": yr,
-                         "mode": "markers", "name": "peers", "legendgroup": "peers", "showlegend": first,
+                         "mode": "markers", "name": "peers", "legendgroup": "peers", "showlegend": legend("peers"),
                          "marker": {"color": PEER, "size": 9, "opacity": 0.8, "line": {"color": "white", "width": 1}},
                          "text": [_t(t[1]) for t in pts], "customdata": [fmt_value(t[2], unit) for t in pts],
                          "hovertemplate": "%{text}: %{customdata}<extra></extra>"})
         if med is not None:
             data.append({"type": "scatter", "x": [med], "y": [0], "xaxis": xr, "yaxis": yr, "mode": "markers",
                          "marker": {"symbol": "line-ns", "size": 26, "line": {"color": MEDIAN, "width": 3}},
-                         "name": "peer median", "legendgroup": "median", "showlegend": first,
+                         "name": "peer median", "legendgroup": "median", "showlegend": legend("median"),
                          "hovertemplate": f"peer median: {fmt_value(r['peer_median'], unit)}<extra></extra>"})
         own = plot_value(r["value"], unit)
         if own is not None:
             data.append({"type": "scatter", "x": [own], "y": [0], "xaxis": xr, "yaxis": yr, "mode": "markers",
                          "marker": {"symbol": "diamond", "size": 16, "color": SCHOOL,
                                     "line": {"color": "white", "width": 1.5}},
-                         "name": _t(school_label), "legendgroup": "school", "showlegend": first,
+                         "name": _t(school_label), "legendgroup": "school", "showlegend": legend("school"),
                          "meta": _t(school_label),
                          "hovertemplate": f"%{{meta}}: {fmt_value(r['value'], unit)}<extra></extra>"})
         _axis(layout, xr, ticksuffix=axis_suffix(unit), showgrid=True, gridcolor=GRID, zeroline=False)
@@ -162,41 +169,43 @@ def trend_plot(trend: pd.DataFrame, school_label: str, cols: int = 2) -> Spec:
 
     ``trend``: indicator_id, name, unit, academic_year, value, peer_median, peer_q1, peer_q3.
     """
-    inds = list(dict.fromkeys(trend["indicator_id"]))
+    parts: dict[str, list[dict]] = {}
+    for rec in trend.to_dict("records"):  # plain Python: a groupby per figure costs more than the figure
+        parts.setdefault(rec["indicator_id"], []).append(rec)
+    inds = list(parts)
     n = max(len(inds), 1)
     cols = min(cols, n)
     nrows = math.ceil(n / cols)
     top, bottom, row_px, gap_px = 50, 30, 170, 60
     area = nrows * row_px + (nrows - 1) * gap_px
     height = area + top + bottom
-    parts = {k: g.sort_values("academic_year") for k, g in trend.groupby("indicator_id")}
-    titles = [_t(parts[i]["name"].iloc[0]) for i in inds]
+    titles = [_t(parts[i][0]["name"]) for i in inds]
     layout, refs = grid(nrows, cols, titles, vspace=gap_px / area if nrows > 1 else 0, hspace=0.12)
     data: list[dict] = []
     for k, ind in enumerate(inds):
         xr, yr = refs[k]
-        t = parts[ind]
-        unit = str(t["unit"].iloc[0])
-        years = [str(y) for y in t["academic_year"]]
+        t = sorted(parts[ind], key=lambda r: str(r["academic_year"]))
+        unit = str(t[0]["unit"])
+        years = [str(r["academic_year"]) for r in t]
         first = k == 0
-        q1 = [plot_value(v, unit) for v in t["peer_q1"]]
-        q3 = [plot_value(v, unit) for v in t["peer_q3"]]
+        q1 = [plot_value(r["peer_q1"], unit) for r in t]
+        q3 = [plot_value(r["peer_q3"], unit) for r in t]
+        med = [plot_value(r["peer_median"], unit) for r in t]
         if any(v is not None for v in q1):
             data.append({"type": "scatter", "x": years, "y": q3, "xaxis": xr, "yaxis": yr, "mode": "lines",
                          "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False, "legendgroup": "iqr"})
             data.append({"type": "scatter", "x": years, "y": q1, "xaxis": xr, "yaxis": yr, "mode": "lines",
                          "line": {"width": 0}, "fill": "tonexty", "fillcolor": IQR, "name": "peer quartiles (Q1–Q3)",
                          "legendgroup": "iqr", "showlegend": first, "hoverinfo": "skip"})
-        if any(plot_value(v, unit) is not None for v in t["peer_median"]):
-            data.append({"type": "scatter", "x": years, "y": [plot_value(v, unit) for v in t["peer_median"]],
-                         "xaxis": xr, "yaxis": yr, "mode": "lines+markers", "line": {"color": MEDIAN, "dash": "dash"},
-                         "name": "peer median", "legendgroup": "median", "showlegend": first,
-                         "customdata": [fmt_value(v, unit) for v in t["peer_median"]],
+        if any(v is not None for v in med):
+            data.append({"type": "scatter", "x": years, "y": med, "xaxis": xr, "yaxis": yr, "mode": "lines+markers",
+                         "line": {"color": MEDIAN, "dash": "dash"}, "name": "peer median", "legendgroup": "median",
+                         "showlegend": first, "customdata": [fmt_value(r["peer_median"], unit) for r in t],
                          "hovertemplate": "%{x} peer median: %{customdata}<extra></extra>"})
-        data.append({"type": "scatter", "x": years, "y": [plot_value(v, unit) for v in t["value"]], "xaxis": xr,
+        data.append({"type": "scatter", "x": years, "y": [plot_value(r["value"], unit) for r in t], "xaxis": xr,
                      "yaxis": yr, "mode": "lines+markers", "line": {"color": SCHOOL, "width": 2.5},
                      "marker": {"size": 8}, "name": _t(school_label), "legendgroup": "school", "showlegend": first,
-                     "connectgaps": False, "customdata": [fmt_value(v, unit) for v in t["value"]],
+                     "connectgaps": False, "customdata": [fmt_value(r["value"], unit) for r in t],
                      "hovertemplate": "%{x}: %{customdata}<extra></extra>"})
         _axis(layout, xr, type="category", showgrid=False)
         _axis(layout, yr, ticksuffix=axis_suffix(unit), showgrid=True, gridcolor=GRID, zeroline=False,
@@ -250,22 +259,24 @@ def distribution_plot(values: pd.DataFrame, cols: int = 3) -> Spec:
 
     ``values``: indicator_id, name, unit, label, value.
     """
-    inds = list(dict.fromkeys(values["indicator_id"]))
+    parts: dict[str, list[dict]] = {}
+    for rec in values.to_dict("records"):
+        parts.setdefault(rec["indicator_id"], []).append(rec)
+    inds = list(parts)
     n = max(len(inds), 1)
     cols = min(cols, n)
     nrows = math.ceil(n / cols)
     top, bottom, row_px, gap_px = 30, 20, 190, 50
     area = nrows * row_px + (nrows - 1) * gap_px
     height = area + top + bottom
-    parts = {k: g for k, g in values.groupby("indicator_id")}
-    titles = [_t(parts[i]["name"].iloc[0]) for i in inds]
+    titles = [_t(parts[i][0]["name"]) for i in inds]
     layout, refs = grid(nrows, cols, titles, vspace=gap_px / area if nrows > 1 else 0, hspace=0.1, title_size=11)
     data = []
     for k, ind in enumerate(inds):
         xr, yr = refs[k]
         v = parts[ind]
-        unit = str(v["unit"].iloc[0])
-        pts = [(plot_value(x, unit), lab, x) for x, lab in zip(v["value"], v["label"])]
+        unit = str(v[0]["unit"])
+        pts = [(plot_value(r["value"], unit), r["label"], r["value"]) for r in v]
         pts = [p for p in pts if p[0] is not None]
         data.append({"type": "box", "y": [p[0] for p in pts], "x": [""] * len(pts), "xaxis": xr, "yaxis": yr,
                      "boxpoints": "all", "jitter": 0.5, "pointpos": 0, "name": "", "showlegend": False,

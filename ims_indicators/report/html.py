@@ -64,27 +64,28 @@ def _txt(x: object) -> str:
     return "" if x is None or (not isinstance(x, str) and pd.isna(x)) else str(x)
 
 
-def _rows_for(data: ReportData, school_id: str, year: str) -> pd.DataFrame:
-    """The school's indicator rows for one year: values joined to its benchmark row, in catalogue order."""
+GROUP_COLS = ["che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3", "percentile", "change_1y",
+              "change_3y", "group_reason"]
+
+
+def school_records(data: ReportData, school_id: str) -> list[dict]:
+    """All of one school's indicator rows, every year: value joined to its benchmark row and the catalogue,
+    in catalogue order (one merge per school; the pages then work on plain dicts)."""
     v = data.values_by_school.get(school_id, data.values.iloc[:0])
-    v = v[v["academic_year"] == year][["indicator_id", "value", "numerator", "denominator", "computable", "reason",
-                                       "withheld"]]
+    v = v[["academic_year", "indicator_id", "value", "numerator", "denominator", "computable", "reason", "withheld"]]
     if data.groups is not None:
-        g = data.groups_by_school.get(school_id, data.groups.iloc[:0])
-        g = g[g["academic_year"] == year][
-            ["indicator_id", "che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3", "percentile",
-             "change_1y", "change_3y", "reason"]].rename(columns={"reason": "group_reason"})
-        v = v.merge(g, on="indicator_id", how="outer")
+        g = data.groups_by_school.get(school_id, data.groups.iloc[:0]).rename(columns={"reason": "group_reason"})
+        v = v.merge(g[["academic_year", "indicator_id", *GROUP_COLS]], on=["academic_year", "indicator_id"],
+                    how="outer")
     else:
-        for c in ("che_group", "ume_group", "peer_n", "peer_median", "peer_q1", "peer_q3", "percentile",
-                  "change_1y", "change_3y", "group_reason"):
-            v[c] = None
-    out = data.catalogue.merge(v, on="indicator_id", how="inner")
+        v = v.assign(**{c: None for c in GROUP_COLS})
+    out = data.catalogue.merge(v, on="indicator_id", how="inner").sort_values(["position", "academic_year"],
+                                                                               kind="stable")
     out["withheld"] = out["withheld"].fillna(False).astype(bool)
-    return out.sort_values("position", kind="stable").reset_index(drop=True)
+    return out.to_dict("records")
 
 
-def _table_row(r: pd.Series, k: int) -> dict:
+def _table_row(r: dict, k: int) -> dict:
     unit = str(r["unit"])
     withheld = bool(r["withheld"])
     reason = _txt(r.get("reason")) or _txt(r.get("group_reason"))
@@ -169,39 +170,30 @@ def school_context(data: ReportData, school_id: str) -> dict:
     me = data.schools[data.schools["school_id"] == school_id].iloc[0]
     name = labels[school_id]
     fig = Figures(safe_name(school_id))
-    mine = data.values_by_school.get(school_id, data.values.iloc[:0])
-    years = sorted(set(mine["academic_year"]))
+    recs = school_records(data, school_id)
+    years = sorted({str(r["academic_year"]) for r in recs})
     year = years[-1] if years else None
     dimensions, trends = [], []
     if year is not None:
-        rows = _rows_for(data, school_id, year)
         others = data.published_by_year.get(year, data.values.iloc[:0])
         others = others[others["school_id"] != school_id]
         peers = pd.DataFrame({"indicator_id": others["indicator_id"], "value": others["value"],
                               "label": others["school_id"].map(labels).fillna("peer")})
-        history = mine.copy()
-        history.loc[history["withheld"], "value"] = float("nan")
-        if data.groups is not None:
-            g = data.groups_by_school.get(school_id, data.groups.iloc[:0])[
-                ["academic_year", "indicator_id", "peer_median", "peer_q1", "peer_q3"]]
-            history = history.merge(g, on=["academic_year", "indicator_id"], how="left")
-        else:
-            history[["peer_median", "peer_q1", "peer_q3"]] = float("nan")
-        history = data.catalogue.merge(history, on="indicator_id", how="inner")
+        for r in recs:  # what charts may draw: nothing for a withheld value
+            r["plot_value"] = float("nan") if r["withheld"] else r["value"]
         for dim in data.dimensions():
-            drows = rows[rows["dimension"] == dim]
-            if drows.empty:
+            drows = [r for r in recs if r["dimension"] == dim and r["academic_year"] == year]
+            if not drows:
                 continue
-            plot_rows = drows[drows["unit"] != "yes/no"].copy()
-            plot_rows.loc[plot_rows["withheld"], "value"] = float("nan")
+            plot_rows = pd.DataFrame([{**r, "value": r["plot_value"]} for r in drows if r["unit"] != "yes/no"])
             dimensions.append({
-                "id": dim, "name": data.dimension_name(dim),
-                "rows": [_table_row(r, data.k) for _, r in drows.iterrows()],
+                "id": dim, "name": data.dimension_name(dim), "rows": [_table_row(r, data.k) for r in drows],
                 "figure": fig(figures.peer_dot_plot(plot_rows, peers, name)) if len(plot_rows) else None,
             })
-            t = history[(history["dimension"] == dim) & (history["unit"] != "yes/no")]
-            if len(years) > 1 and not t.empty:
-                trends.append({"name": data.dimension_name(dim), "figure": fig(figures.trend_plot(t, name))})
+            t = [{**r, "value": r["plot_value"]} for r in recs if r["dimension"] == dim and r["unit"] != "yes/no"]
+            if len(years) > 1 and t:
+                trends.append({"name": data.dimension_name(dim),
+                               "figure": fig(figures.trend_plot(pd.DataFrame(t), name))})
     return {
         "title": name, "school": {"id": school_id, "name": name, "country": _txt(me["country_code"]),
                                   "city": _txt(me["city"]), "role": _txt(me["network_role"])},
@@ -212,9 +204,12 @@ def school_context(data: ReportData, school_id: str) -> dict:
 
 
 def _definitions(data: ReportData) -> list[dict]:
-    return [{"name": r.name, "dimension": data.dimension_name(r.dimension), "unit": r.unit,
+    if "definitions" in data.cache:
+        return data.cache["definitions"]
+    data.cache["definitions"] = [{"name": r.name, "dimension": data.dimension_name(r.dimension), "unit": r.unit,
              "direction": "lower is better" if r.direction == "lower" else "higher is better",
              "definition": r.definition} for r in data.catalogue.itertuples()]
+    return data.cache["definitions"]
 
 
 def coverage(data: ReportData) -> list[dict]:

@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-VIEWPORT = {"width": 760, "height": 1100}  # about the printable width of A4: charts are drawn at print size
+VIEWPORT = {"width": 718, "height": 1100}  # the printable width of A4 (190 mm): charts are drawn at print size
 READY = """() => [...document.querySelectorAll('.chart')].every(c => c.querySelector('.main-svg'))"""
 
 
@@ -41,11 +42,24 @@ def print_pdfs(pages: list[Path], out_dir: Path | None = None) -> list[Path]:
     for t in targets:
         t.parent.mkdir(parents=True, exist_ok=True)
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         for page, target in zip(pages, targets):
             _print_cli(exe, page, target)
         return targets
+    # Playwright's sync API refuses to run where an asyncio loop is running (a notebook, another Playwright
+    # session): a worker thread has no loop of its own.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ims-pdf") as pool:
+        try:
+            pool.submit(_print_playwright, exe, pages, targets).result()
+        except Exception as exc:  # noqa: BLE001 - Playwright's errors: report them as ours, with the cause
+            raise PdfError(f"printing with {exe} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
+    return targets
+
+
+def _print_playwright(exe: str, pages: list[Path], targets: list[Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:  # Playwright gives the browser a fresh profile of its own
         browser = pw.chromium.launch(executable_path=exe, args=FLAGS[1:])
         try:
@@ -55,12 +69,11 @@ def print_pdfs(pages: list[Path], out_dir: Path | None = None) -> list[Path]:
             page.emulate_media(media="print")
             for src, target in zip(pages, targets):
                 page.goto(src.resolve().as_uri(), wait_until="load")
-                page.wait_for_function(READY, timeout=30_000)
+                page.wait_for_function(READY, timeout=60_000)
                 page.pdf(path=str(target), format="A4", print_background=True,
                          margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
         finally:
             browser.close()
-    return targets
 
 
 def _print_cli(exe: str, page: Path, target: Path) -> None:

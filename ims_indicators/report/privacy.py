@@ -6,7 +6,8 @@ denominator (students, staff, mobilities, FTE, programmes, submissions).
 1. A count ``c`` with ``0 < c < k`` is shown as ``<k``, for every indicator. Zero is shown: it identifies nobody.
 2. An indicator *about people* (computed from enrolment, mobility or staffing, or of unknown source) has its
    value withheld — shown as ``<k`` and left out of charts, distributions and the workbook — when its
-   numerator or denominator is withheld by rule 1 (value × denominator would give the numerator back), and,
+   numerator or its denominator is withheld by rule 1 (value × denominator would give the numerator back;
+   a mean over 3 people describes 3 people), and,
    for shares, when the rest ``denominator − numerator`` is a small count ("38 of 40" reveals the 2). A
    withheld value also hides what is derived from it for that school and year: percentile and the 1- and
    3-year changes (CHE and A–E group stay: a group is a coarse band, not the value).

@@ -47,8 +47,7 @@ def survey_template_command(
 ) -> None:
     """Write blank student-survey templates, one per school: the contract's headers, the items and the 1–6 scale.
 
-    A filled template is ingested like any submission: `ims ingest <file>` (its folder names dataset, school
-    and year), or `ims ingest FILE --dataset student_survey --school S --year Y`.
+    A filled template is ingested like any submission: `ims ingest <file>` (its folder names the school and year).
     """
     from ims_indicators import settings
     from ims_indicators.errors import WarehouseBusy

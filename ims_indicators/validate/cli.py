@@ -1,8 +1,8 @@
-"""``ims validate [--all] [--json]`` (registered in ims_indicators/cli.py). Nothing heavy at import."""
+"""``ims validate [--all] [--dataset D] [--json]`` (registered in ims_indicators/cli.py). Nothing heavy at import."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -11,6 +11,7 @@ def validate_command(
     all_: Annotated[bool, typer.Option("--all", help="Re-check every current accepted submission from staging "
                                                      "(after a suite changed): release rows that now pass, hold "
                                                      "back rows that now fail.")] = False,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Only this dataset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
     """Validate staged data: GX suites and cross-dataset checks, quarantine, promote, stewards' report.
@@ -21,6 +22,7 @@ def validate_command(
     from rich.markup import escape
 
     from ims_indicators.cli import err, fail, out, print_json, print_table
+    from ims_indicators.contracts import CONTRACTS
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock
     from ims_indicators.validate.gxrun import SuiteError
@@ -28,11 +30,13 @@ def validate_command(
     from ims_indicators.validate.revalidate import revalidate_all, validate_pending
     from ims_indicators.warehouse import open_warehouse
 
+    if dataset is not None and dataset not in CONTRACTS:
+        fail(f"--dataset {dataset!r}: unknown dataset; expected one of {', '.join(CONTRACTS)}")
     try:
         with writer_lock("ims validate", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
                 open_warehouse() as con:
             with err.status("validating …"):
-                outcomes = revalidate_all(con) if all_ else validate_pending(con)
+                outcomes = revalidate_all(con, dataset) if all_ else validate_pending(con, dataset)
             index = write_steward_report(con)
     except (WarehouseBusy, SuiteError, ValueError) as exc:
         fail(str(exc))

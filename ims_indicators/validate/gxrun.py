@@ -152,6 +152,7 @@ class Outcome:
     family: str | None
     reason_template: str
     kwargs: dict
+    description: str | None = None
     element_count: int = 0
     rows: list[int] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
@@ -200,7 +201,8 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                     o = outcomes.get((sid, ident))
                     if o is None:
                         o = outcomes[(sid, ident)] = Outcome(cfg.type, ",".join(cols) or None, str(severity),
-                                                             meta.get("family"), template, kwargs)
+                                                             meta.get("family"), template, kwargs,
+                                                             cfg.description)
                     o.element_count += int(n)
                 hits = (res.result or {}).get("unexpected_index_list") or []
                 if res.success or not hits:
@@ -215,11 +217,12 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                     sid, source_row = row["submission_id"], int(row["source_row"])
                     o = outcomes[(sid, ident)]
                     o.rows.append(source_row)
+                    reason = reason_for(template, row)
                     if len(o.values) < 20:
-                        o.values.append(", ".join(f"{c}={show(row.get(c))}" for c in cols))
+                        o.values.append(f"row {source_row}: {reason}")
                     findings.append({"submission_id": sid, "source_row": source_row, "rule": cfg.type,
                                      "column": ",".join(cols) or None, "severity": str(severity),
-                                     "reason": reason_for(template, row)})
+                                     "reason": reason})
     return findings, outcomes
 
 

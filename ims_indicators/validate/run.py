@@ -75,7 +75,8 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
                         else f"all {o.element_count} rows as expected")
             records.append([run_id, run_at, sid, dataset, "gx", o.rule, o.column, o.severity, n_bad == 0,
                             o.element_count, n_bad, observed,
-                            json.dumps({"family": o.family, "reason": o.reason_template, "kwargs": _short(o.kwargs),
+                            json.dumps({"family": o.family, "description": o.description,
+                                        "reason": o.reason_template, "kwargs": _short(o.kwargs),
                                         "unexpected_rows": sorted(o.rows)[:50]}, default=str)])
         for name, hits in cross.items():
             by_sub: dict[str, list[dict]] = {}

@@ -80,41 +80,49 @@ def build_suite(dataset: str):
         "notes": "Edit and review like code. meta.reason is the sentence stewards read, filled with the row's "
                  "values; severity 'critical' holds a row back, 'warning' and 'info' only report."})
 
-    def add(exp, family: str, reason: str) -> None:
+    def add(exp, family: str, reason: str, description: str) -> None:
         exp.meta = {"family": family, "reason": reason}
+        exp.description = description
         exp.severity = "critical"
         suite.add_expectation(exp)
 
     for col in spec.required:
-        add(gxe.ExpectColumnValuesToNotBeNull(column=col), "not_null", f"{col} is empty; it is required")
+        add(gxe.ExpectColumnValuesToNotBeNull(column=col), "not_null", f"{col} is empty; it is required",
+            f"{col} is filled in (required)")
     for c in spec.columns:
         if c.kind == "enum" and c.allowed:
             add(gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.allowed)), "in_set",
-                f"{c.name} {{{c.name}!r}} is not one of {', '.join(c.allowed)}")
+                f"{c.name} {{{c.name}!r}} is not one of {', '.join(c.allowed)}",
+                f"{c.name} is one of {', '.join(c.allowed)}")
         elif c.kind == "country":
             add(gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(country_codes())), "country",
-                f"{c.name} {{{c.name}!r}} is not an ISO 3166-1 alpha-2 country code")
+                f"{c.name} {{{c.name}!r}} is not an ISO 3166-1 alpha-2 country code",
+                f"{c.name} is an ISO 3166-1 alpha-2 country code (or XK)")
     for c in spec.columns:
         if c.min_value is not None:
             add(gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=_num(c.min_value)), "range",
-                f"{c.name} {{{c.name}}} is below the minimum {_num(c.min_value)}")
+                f"{c.name} {{{c.name}}} is below the minimum {_num(c.min_value)}",
+                f"{c.name} is at least {_num(c.min_value)}")
     for small, large, reason in AT_MOST.get(dataset, []):
         family = "date_order" if spec.column(small).kind == "date" else "at_most"
         add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=large, column_B=small, or_equal=True,
-                                                        ignore_row_if="either_value_is_missing"), family, reason)
+                                                        ignore_row_if="either_value_is_missing"), family, reason,
+            f"{small} is not after {large}" if family == "date_order" else f"{small} is at most {large}")
     if dataset == "mobility":
         for small, large, reason in YEAR_OVERLAP:
             add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=large, column_B=small, or_equal=True,
                                                             ignore_row_if="either_value_is_missing"),
-                "academic_year", reason)
+                "academic_year", reason, "the mobility overlaps its academic year (1 September – 31 August)")
     add(gxe.ExpectColumnValuesToBeBetween(column="_copy_no", min_value=1, max_value=1), "duplicate_row",
-        "row {source_row} repeats row {_first_row} exactly (the first copy is kept)")
+        "row {source_row} repeats row {_first_row} exactly (the first copy is kept)",
+        "no row repeats an earlier row of the submission exactly (later copies are held back)")
     add(gxe.ExpectCompoundColumnsToBeUnique(column_list=["submission_id", *spec.key],
                                             ignore_row_if="any_value_is_missing",
                                             row_condition="_copy_no == 1", condition_parser="pandas"),
         "unique_key",
         " ".join(f"{k} {{{k}!r}}" for k in spec.key) + " is used by more than one row with different values "
-                                                          "(rows {_group_rows})")
+                                                          "(rows {_group_rows})",
+        f"{', '.join(spec.key)} is unique within a submission (every row of a clashing key is held back)")
     return suite
 
 

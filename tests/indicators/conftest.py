@@ -130,11 +130,58 @@ def con(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def network(con):
-    build_network(con)
-    return con
+def built(con) -> Builder:
+    """The fixture network; the builder adds more rows."""
+    return build_network(con)
+
+
+@pytest.fixture
+def network(built):
+    return built.con
+
+
+def add_peers(b: Builder, n: int = 4) -> None:
+    """n more German schools with enrolment, staffing and mobility, so that peer sets reach 5 values."""
+    for i in range(n):
+        sid = f"peer{i + 1}"
+        b.school(sid, "DE", consent=i % 2 == 0)
+        b.dataset("enrolment", sid, Y, [{"programme_level": "long_cycle", "students_total": 1500 + 500 * i,
+                                         "students_international": 100 + 40 * i, "graduates": 200 + 10 * i}])
+        b.dataset("staffing", sid, Y, [{"staff_category": "professor", "headcount": 50 + 10 * i, "fte": 45.0,
+                                        "foreign_nationality": 5 + 3 * i, "international_experience": 20,
+                                        "intl_training_completed": 5 * i, "teaching_in_english": 10 + i}])
+        b.dataset("mobility", sid, Y, [
+            mob("outgoing", "student", "study", "erasmus_plus", "ES", "2023-09-01", "2024-01-31", 10 + 5 * i),
+            mob("incoming", "student", "study", "erasmus_plus", "IT", "2023-09-01", "2024-01-31", 8 + i),
+        ])
+
+
+@pytest.fixture
+def network_file(tmp_path, monkeypatch) -> Path:
+    """The fixture network plus four peers in a closed warehouse file that IMS_WAREHOUSE points at."""
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("IMS_WAREHOUSE", str(path))
+    monkeypatch.delenv("IMS_REPORTING_DATE", raising=False)
+    c = warehouse.connect(path)
+    add_peers(build_network(c))
+    c.close()
+    return path
 
 
 @pytest.fixture(scope="session")
 def catalogue():
     return load_catalogue(CATALOGUE)
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory, catalogue):
+    """The fixture network with indicators computed once per module (treat as read-only)."""
+    from ims_indicators.indicators import compute_indicators
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("IMS_REPORTING_DATE", raising=False)
+        c = warehouse.connect(tmp_path_factory.mktemp("computed") / "w.duckdb")
+        build_network(c)
+        compute_indicators(c, catalogue)
+    yield c
+    c.close()

@@ -71,14 +71,15 @@ def test_annual_cycle_fills_every_mart_and_reports_refusals(network: Path) -> No
 
 
 @pytest.mark.slow
-def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path, monkeypatch) -> None:
+def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path) -> None:
     from ims_indicators import indicators
 
     def broken(con):
         raise ValueError("catalogue/indicators.yaml: indicator 'x' divides by an unknown measure")
 
-    monkeypatch.setattr(indicators, "compute_indicators", broken)
-    state = annual_cycle(return_state=True)
+    with pytest.MonkeyPatch.context() as mp:  # undone before the re-run: the fix
+        mp.setattr(indicators, "compute_indicators", broken)
+        state = annual_cycle(return_state=True)
     assert state.is_failed()
     assert state.message == ("indicators failed: ValueError: catalogue/indicators.yaml: indicator 'x' divides by "
                              "an unknown measure")
@@ -91,7 +92,6 @@ def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path,
     assert "Traceback" not in md and "divides by an unknown measure" in md
     assert task_runs(state.state_details.flow_run_id)["indicators"] == 1  # not transient: no retry
 
-    monkeypatch.undo()  # the fix; the re-run finds the data where it stands
     again = annual_cycle(return_state=True)
     assert again.is_completed(), again.message
     ingest = again.result()["stages"][0]
@@ -163,10 +163,12 @@ def test_inbox_watch_receives_stable_files_and_leaves_partial_ones(network: Path
     text = (network / "data" / "raw" / "staffing" / "charite-berlin" / "2023-24" / "staffing.csv").read_text()
     (target / "staff.csv").write_text(text.replace("2023/24", "2024/25"), encoding="utf-8")
     (target / "other.csv.part").write_text("half a file")
+    (inbox / "schools.csv").write_bytes((network / "data" / "raw" / "schools.csv").read_bytes())
     state = inbox_watch(settle_seconds=0.2, return_state=True)
     assert state.is_completed(), state.message
     summary = state.result()
-    assert summary["received"] == ["staffing/charite-berlin/2024-25/staff.csv"]
+    assert summary["received"] == ["schools.csv", "staffing/charite-berlin/2024-25/staff.csv"]
+    assert not (inbox / "schools.csv").exists()
     assert not (target / "staff.csv").exists() and (target / "other.csv.part").exists()
     assert (network / "data" / "raw" / "staffing" / "charite-berlin" / "2024-25" / "staff.csv").is_file()
     with duckdb.connect(str(network / "data" / "warehouse.duckdb"), read_only=True) as con:

@@ -50,7 +50,7 @@ INDICATORS = [  # id, name, dimension, unit, direction, numerator range, denomin
      "per 100", "higher", (20, 90), (200, 400)),
     ("mob_incoming_per_100_students", "Incoming exchange students per 100 students", "student_mobility", "per 100",
      "higher", (30, 150), (1500, 4000)),
-    ("mob_partner_countries", "Partner countries", "student_mobility", "count", "higher", (6, 40), (1, 1)),
+    ("mob_partner_countries", "Partner countries", "student_mobility", "count", "higher", (6, 40), (50, 300)),
 ]
 SMALL = ("charite", "2023/24", "staff_international_share", 3.0, 117.0)
 DIMS = ("quality_assurance", "staff", "autonomy_accountability", "student_mobility")
@@ -67,7 +67,7 @@ def _values() -> list[tuple]:
                     num, den = SMALL[3], SMALL[4]
                 if unit == "yes/no":
                     num = float(rnd.random() > 0.15)
-                value = num / den * (100 if unit == "per 100" else 1)
+                value = num if unit == "count" else num / den * (100 if unit == "per 100" else 1)
                 rows.append((sid, year, iid, value, num, den, True, None, "school"))
     # one value not computable (too small a base)
     rows = [r if (r[0], r[1], r[2]) != ("karolinska", "2022/23", "mob_partner_countries")

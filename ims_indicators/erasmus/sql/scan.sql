@@ -4,10 +4,10 @@
 -- organisations that are not in the registry). Lines with the wrong number of fields are not rows: DuckDB
 -- puts them in the rejects table with their line number (store_rejects).
 --
--- Filled in by the loader (identifiers and options from its own constants, never data):
---   {source}   read_csv(<the file>, explicit options, every column VARCHAR)
---   {columns}  the internal field names (a field the file's layout lacks is NULL)
---   {payload}  any_value(<field>) FILTER (WHERE keep) AS <field>, for every field
+-- The loader fills in three placeholders (identifiers and options from its own constants, never data):
+-- "source" is the read_csv call (explicit options, every column VARCHAR, the path bound as $path);
+-- "columns" the internal field names (a field the file's layout lacks is NULL);
+-- "payload" any_value(<field>) FILTER (WHERE keep) AS <field>, for every field.
 CREATE OR REPLACE TEMP TABLE _erasmus_scan AS
 WITH src AS (
     SELECT row_number() OVER () AS data_row,  -- streaming: the n-th row read, in file order

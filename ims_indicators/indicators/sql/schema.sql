@@ -47,8 +47,8 @@ CREATE TABLE IF NOT EXISTS marts.indicator_values (
     denominator   DOUBLE,
     computable    BOOLEAN NOT NULL,
     reason        VARCHAR,
-    source        VARCHAR NOT NULL,   -- data source of the rows used ('school', 'erasmus_open_data')
-    PRIMARY KEY (school_id, academic_year, indicator_id)
+    source        VARCHAR NOT NULL    -- data source of the rows used ('school', 'erasmus_open_data')
+    -- unique (school_id, academic_year, indicator_id) by construction; no index: rewritten whole each run
 );
 
 CREATE OR REPLACE VIEW marts.v_indicator_values AS

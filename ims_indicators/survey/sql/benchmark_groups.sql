@@ -5,7 +5,9 @@
 UPDATE marts.benchmark_groups AS b
 SET
     che_group = g.che_group,
-    reason = concat_ws('; ', g.note, b.reason)
+    reason = concat_ws('; ', g.note,  -- the rank rule's minimum does not apply to the interval rule
+                       nullif(regexp_replace(b.reason, 'peer set has \d+ computable values, fewer than \d+: no group(; )?',
+                                             ''), ''))
 FROM (
     WITH items AS (
         SELECT s.*, 'survey_' || s.item AS indicator_id

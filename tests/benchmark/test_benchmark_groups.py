@@ -1,0 +1,150 @@
+"""CHE top/middle/bottom and U-Multirank A–E groups, peer statistics, minimum peer size and trends."""
+
+from __future__ import annotations
+
+import pytest
+
+
+Y = "2023/24"
+
+
+def che(rows: dict) -> dict:
+    return {s: r["che_group"] for s, r in rows.items()}
+
+
+def ume(rows: dict) -> dict:
+    return {s: r["ume_group"] for s, r in rows.items()}
+
+
+def test_che_quartile_groups_higher_is_better(bench):
+    vals = {f"s{i}": float(v) for i, v in enumerate([10, 9, 8, 7, 6, 5, 4, 3])}
+    g = che(bench.network("hi", Y, vals))
+    assert g == {"s0": "top", "s1": "top", "s2": "middle", "s3": "middle", "s4": "middle", "s5": "middle",
+                 "s6": "bottom", "s7": "bottom"}
+
+
+def test_che_lower_is_better_reverses_the_order(bench):
+    vals = {f"s{i}": float(v) for i, v in enumerate([10, 9, 8, 7, 6, 5, 4, 3])}
+    g = che(bench.network("lo", Y, vals))
+    assert g == {"s0": "bottom", "s1": "bottom", "s2": "middle", "s3": "middle", "s4": "middle", "s5": "middle",
+                 "s6": "top", "s7": "top"}
+
+
+def test_che_tie_at_top_boundary_goes_to_top(bench):
+    # 8 values: the best 25 % are 2 places; 9 and 9 share places 2–3, so both are top
+    vals = {f"s{i}": float(v) for i, v in enumerate([10, 9, 9, 8, 7, 6, 5, 4])}
+    g = che(bench.network("hi", Y, vals))
+    assert [g[f"s{i}"] for i in range(8)] == ["top", "top", "top", "middle", "middle", "middle", "bottom", "bottom"]
+
+
+def test_che_tie_at_bottom_boundary_goes_to_middle(bench):
+    # the worst 25 % are 2 places; 5 and 5 share places 6–7 from the top, so both stay middle
+    vals = {f"s{i}": float(v) for i, v in enumerate([10, 9, 8, 7, 6, 5, 5, 4])}
+    g = che(bench.network("hi", Y, vals))
+    assert [g[f"s{i}"] for i in range(8)] == ["top", "top", "middle", "middle", "middle", "middle", "middle",
+                                              "bottom"]
+
+
+def test_che_ties_lower_is_better_both_boundaries(bench):
+    # lower is better: best are 1, 2, 2 (tie across the top boundary → top); worst 7, 7 tie across the
+    # bottom boundary (places 6–7 of 8 from the best) → middle; 9 alone is bottom
+    vals = {f"s{i}": float(v) for i, v in enumerate([1, 2, 2, 3, 4, 7, 7, 9])}
+    g = che(bench.network("lo", Y, vals))
+    assert [g[f"s{i}"] for i in range(8)] == ["top", "top", "top", "middle", "middle", "middle", "middle", "bottom"]
+
+
+def test_all_equal_values_share_the_better_group(bench):
+    g = che(bench.network("hi", Y, {f"s{i}": 1.0 for i in range(6)}))
+    assert set(g.values()) == {"top"}
+
+
+def test_peer_statistics_and_percentile(bench):
+    vals = {f"s{i}": float(v) for i, v in enumerate([1, 2, 3, 4, 5, 6, 7, 8])}
+    rows = bench.network("hi", Y, vals)
+    r = rows["s0"]
+    assert (r["peer_n"], r["peer_median"], r["peer_q1"], r["peer_q3"]) == (8, 4.5, 2.75, 6.25)
+    assert [rows[f"s{i}"]["percentile"] for i in range(8)] == [12.5, 25.0, 37.5, 50.0, 62.5, 75.0, 87.5, 100.0]
+
+
+def test_percentile_lower_is_better(bench):
+    rows = bench.network("lo", Y, {f"s{i}": float(v) for i, v in enumerate([1, 2, 3, 4, 5])})
+    assert [rows[f"s{i}"]["percentile"] for i in range(5)] == [100.0, 80.0, 60.0, 40.0, 20.0]
+
+
+CUTOFF_VALUES = [74.9, 75.0, 89.9, 90.0, 100.0, 109.9, 110.0, 124.9, 125.0]  # median 100
+
+
+def test_ume_cutoffs_higher_is_better(bench):
+    rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate(CUTOFF_VALUES)})
+    assert rows["s4"]["peer_median"] == 100.0
+    # d = (v - 100) / 100: >= .25 A, >= .10 B, >= -.10 C, >= -.25 D, else E (a boundary → the better group)
+    assert [ume(rows)[f"s{i}"] for i in range(9)] == ["E", "D", "D", "C", "C", "C", "B", "B", "A"]
+    assert rows["s8"]["median_distance"] == 0.25
+
+
+def test_ume_cutoffs_lower_is_better(bench):
+    rows = bench.network("lo", Y, {f"s{i}": v for i, v in enumerate(CUTOFF_VALUES)})
+    # d = (100 - v) / 100: 74.9 → .251 A, 75 → .25 A, 89.9 → .101 B, 90 → .10 B, 100 → 0 C, 109.9 → C,
+    # 110 → -.10 C, 124.9 → D, 125 → -.25 D
+    assert [ume(rows)[f"s{i}"] for i in range(9)] == ["A", "A", "B", "B", "C", "C", "C", "D", "D"]
+
+
+def test_ume_needs_a_nonzero_median(bench):
+    rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate([0.0, 0.0, 0.0, 1.0, 2.0])})
+    assert set(ume(rows).values()) == {None}
+    assert "peer median is 0" in rows["s4"]["reason"]
+    assert rows["s4"]["che_group"] == "top"
+
+
+def test_peer_set_too_small(bench):
+    rows = bench.network("hi", Y, {f"s{i}": float(i) for i in range(4)})
+    for r in rows.values():
+        assert r["che_group"] is None and r["ume_group"] is None and r["percentile"] is None
+        assert r["peer_median"] is None and r["peer_n"] == 4
+        assert "peer set has 4 computable values, fewer than 5" in r["reason"]
+
+
+def test_five_values_are_enough(bench):
+    rows = bench.network("hi", Y, {f"s{i}": float(i + 1) for i in range(5)})
+    assert che(rows) == {"s0": "bottom", "s1": "middle", "s2": "middle", "s3": "middle", "s4": "top"}
+
+
+def test_not_computable_values_get_no_group_and_do_not_count(bench):
+    vals = {**{f"s{i}": float(i + 1) for i in range(4)}, "tiny": None}
+    rows = bench.network("hi", Y, vals)
+    assert rows["tiny"]["che_group"] is None and rows["tiny"]["value"] is None
+    assert rows["tiny"]["reason"].startswith("no value: base too small")
+    assert rows["s0"]["peer_n"] == 4 and rows["s0"]["che_group"] is None  # 4 computable < 5
+
+
+def test_trend_with_a_missing_year(bench):
+    schools = [f"s{i}" for i in range(5)]
+    bench.add_schools(schools)
+    for year, base in (("2020/21", 10.0), ("2022/23", 20.0), ("2023/24", 26.0)):  # 2021/22 missing
+        bench.add_values("hi", year, {s: base + i for i, s in enumerate(schools)})
+    bench.compute()
+    now = bench.groups("hi", "2023/24")["s1"]
+    assert now["change_1y"] == pytest.approx(6.0) and now["change_3y"] == pytest.approx(16.0)
+    assert now["reason"] is None
+    before = bench.groups("hi", "2022/23")["s1"]
+    assert before["change_1y"] is None and before["change_3y"] is None
+    assert "no computable value for 2021/22: no 1-year change" in before["reason"]
+    assert "no computable value for 2019/20: no 3-year change" in before["reason"]
+    assert before["che_group"] == "middle"  # the group itself does not depend on the trend
+
+
+def test_trend_ignores_a_not_computable_previous_value(bench):
+    bench.add_schools(["a", "b", "c", "d", "e"])
+    bench.add_values("hi", "2022/23", {"a": None, "b": 1.0, "c": 1.0, "d": 1.0, "e": 1.0})
+    bench.add_values("hi", "2023/24", {"a": 2.0, "b": 2.0, "c": 2.0, "d": 2.0, "e": 2.0})
+    bench.compute()
+    g = bench.groups("hi", "2023/24")
+    assert g["a"]["change_1y"] is None and "2022/23" in g["a"]["reason"]
+    assert g["b"]["change_1y"] == 1.0
+
+
+def test_one_row_per_member_and_indicator(bench):
+    bench.network("hi", Y, {f"s{i}": float(i) for i in range(6)})
+    dup = bench.con.execute("SELECT count(*) FROM (SELECT indicator_id, academic_year, peer_set, school_id "
+                      "FROM marts.benchmark_groups GROUP BY ALL HAVING count(*) > 1)").fetchall()[0][0]
+    assert dup == 0

@@ -1,0 +1,49 @@
+"""Helpers for the survey tests: an in-memory warehouse and rows in either submission form."""
+
+from __future__ import annotations
+
+import statistics
+
+import duckdb
+import pytest
+
+from ims_indicators.warehouse import ensure_schema
+
+YEAR = "2023/24"
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    ensure_schema(c)
+    yield c
+    c.close()
+
+
+def add_respondents(con, school: str, item: str, scores: list[int | None], year: str = YEAR) -> None:
+    """One curated row per respondent (respondent_ref r1, r2, …; None = 'cannot judge')."""
+    sub = f"student_survey.{school}.{year.replace('/', '-')}.resp"
+    con.executemany(
+        "INSERT INTO curated.student_survey (submission_id, source_row, school_id, academic_year, item, respondent_ref, "
+        "score) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [[sub, i + 2, school, year, item, f"r{i + 1}", s] for i, s in enumerate(scores)])
+
+
+def add_aggregated(con, school: str, item: str, n: int, mean: float, sd: float | None, year: str = YEAR) -> None:
+    sub = f"student_survey.{school}.{year.replace('/', '-')}.agg"
+    row = con.execute("SELECT count(*) FROM curated.student_survey WHERE submission_id = ?", [sub]).fetchall()[0][0]
+    con.execute("INSERT INTO curated.student_survey (submission_id, source_row, school_id, academic_year, item, "
+                "responses, mean, sd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [sub, row + 2, school, year, item, n, mean, sd])
+
+
+def add_as_aggregate(con, school: str, item: str, scores: list[int | None], year: str = YEAR) -> None:
+    """The same answers as the school's own aggregate (responses, mean, sd with n − 1), unrounded."""
+    xs = [s for s in scores if s is not None]
+    add_aggregated(con, school, item, len(xs), statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else None,
+                   year)
+
+
+def items(con) -> dict[tuple[str, str], dict]:
+    cur = con.execute("SELECT * FROM marts.survey_items")
+    names = [d[0] for d in cur.description]
+    return {(r["school_id"], r["item"]): r for r in (dict(zip(names, row)) for row in cur.fetchall())}

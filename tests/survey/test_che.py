@@ -1,0 +1,184 @@
+"""CHE's confidence-interval rule, hand-computed, through the real DuckDB SQL of ``marts.survey_items``.
+
+The fixture network for item 'teaching' (scale 1 = very good … 6 = very poor, lower is better):
+
+    school  answers                 n   mean      sd        95 % interval (mean ± 1.96·sd/√n)
+    a       ten 1s, ten 2s          20  1.5       √(5/19)   1.2752 – 1.7248
+    b       ten 3s, ten 4s          20  3.5       √(5/19)   3.2752 – 3.7248
+    c       ten 2s, ten 3s          20  2.5       √(5/19)   2.2752 – 2.7248
+    e       eight 2s, seven 3s      15  37/15     √(4/15)   2.2053 – 2.7280
+    d       fourteen 1s             14  1.0       0         (none: fewer than 15)
+
+peer mean = (1.5 + 3.5 + 2.5 + 37/15) / 4 = 2.49167 (d left out: had it counted, 2.19333, c and e would be
+'bottom'). So a top (1.7248 < 2.4917: the best judgements, the lowest numbers), b bottom, c and e middle.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pytest
+
+from ims_indicators.survey.che import apply_survey_groups, compute_survey
+
+from .conftest import YEAR, add_aggregated, add_as_aggregate, add_respondents, items
+
+HW = 1.96 * math.sqrt(5 / 19) / math.sqrt(20)  # half-width of a, b and c: 0.224828
+NETWORK = {
+    "a": [1] * 10 + [2] * 10,
+    "b": [3] * 10 + [4] * 10,
+    "c": [2] * 10 + [3] * 10,
+    "e": [2] * 8 + [3] * 7,
+    "d": [1] * 14,
+}
+PEER_MEAN = (1.5 + 3.5 + 2.5 + 37 / 15) / 4
+GROUPS = {"a": "top", "b": "bottom", "c": "middle", "e": "middle", "d": None}
+
+
+def load(con, form: dict[str, str], item: str = "teaching", network: dict = NETWORK) -> None:
+    for school, scores in network.items():
+        (add_respondents if form.get(school, "respondents") == "respondents" else add_as_aggregate)(
+            con, school, item, scores)
+
+
+def test_hand_computed_intervals_and_groups(con):
+    load(con, {})
+    assert compute_survey(con) == 5
+    got = items(con)
+    a = got[("a", "teaching")]
+    assert a["n"] == 20 and a["mean"] == pytest.approx(1.5) and a["sd"] == pytest.approx(math.sqrt(5 / 19))
+    assert a["ci_low"] == pytest.approx(1.5 - HW) and a["ci_high"] == pytest.approx(1.5 + HW)
+    e = got[("e", "teaching")]
+    assert e["mean"] == pytest.approx(37 / 15) and e["sd"] == pytest.approx(math.sqrt(4 / 15))
+    assert e["ci_low"] == pytest.approx(37 / 15 - 1.96 * math.sqrt(4 / 15) / math.sqrt(15))
+    assert e["ci_high"] == pytest.approx(2.728)
+    for school, group in GROUPS.items():
+        row = got[(school, "teaching")]
+        assert row["che_group"] == group, (school, row["reason"])
+        assert row["peer_mean"] == pytest.approx(PEER_MEAN)
+        assert row["peer_schools"] == 4 and row["form"] == "respondents"
+    assert "entirely below (better than) the peer mean 2.49" in got[("a", "teaching")]["reason"]
+    assert "entirely above (worse than)" in got[("b", "teaching")]["reason"]
+    assert "contains the peer mean" in got[("c", "teaching")]["reason"]
+
+
+def test_lower_is_better(con):
+    """The best (lowest) judgements are 'top' — their interval's upper end is below the peer mean."""
+    load(con, {})
+    compute_survey(con)
+    got = items(con)
+    best = min((r for r in got.values() if r["che_group"]), key=lambda r: r["mean"])
+    worst = max((r for r in got.values() if r["che_group"]), key=lambda r: r["mean"])
+    assert best["school_id"] == "a" and best["che_group"] == "top" and best["ci_high"] < best["peer_mean"]
+    assert worst["school_id"] == "b" and worst["che_group"] == "bottom" and worst["ci_low"] > worst["peer_mean"]
+
+
+def test_exactly_15_responses_get_a_group_14_do_not(con):
+    """Same answers (all 'very good'), 15 vs 14 of them: 15 → top; 14 → no group, and not in the peer mean."""
+    network = {"a": NETWORK["a"], "b": NETWORK["b"], "c": NETWORK["c"], "f15": [1] * 15, "f14": [1] * 14}
+    load(con, {}, "exam_organisation", network)
+    compute_survey(con)
+    got = items(con)
+    f15, f14 = got[("f15", "exam_organisation")], got[("f14", "exam_organisation")]
+    assert f15["n"] == 15 and f15["che_group"] == "top" and f15["ci_low"] == f15["ci_high"] == 1.0
+    assert f14["n"] == 14 and f14["che_group"] is None and f14["ci_low"] is None and f14["ci_high"] is None
+    assert f14["reason"] == "fewer than 15 responses: no interval, no group (CHE minimum)"
+    assert f15["peer_mean"] == pytest.approx((1.5 + 3.5 + 2.5 + 1.0) / 4)  # 2.125: f14 not counted
+    assert got[("c", "exam_organisation")]["che_group"] == "bottom"  # 2.2752 > 2.125
+
+
+@pytest.mark.parametrize("form", [
+    {s: "aggregated" for s in NETWORK},
+    {"b": "aggregated", "d": "aggregated", "e": "aggregated"},
+], ids=["all-aggregated", "mixed"])
+def test_aggregated_and_respondent_level_give_the_same_groups(con, form):
+    load(con, {})
+    compute_survey(con)
+    expected = items(con)
+    other = duckdb.connect()
+    from ims_indicators.warehouse import ensure_schema
+
+    ensure_schema(other)
+    load(other, form)
+    assert compute_survey(other) == 5
+    got = items(other)
+    for key, row in expected.items():
+        g = got[key]
+        assert (g["n"], g["che_group"], g["peer_schools"]) == (row["n"], row["che_group"], row["peer_schools"]), key
+        for col in ("mean", "sd", "ci_low", "ci_high", "peer_mean"):
+            assert g[col] == pytest.approx(row[col], abs=1e-12) if row[col] is not None else g[col] is None, (key, col)
+        assert g["form"] == form.get(key[0], "respondents")
+    other.close()
+
+
+def test_cannot_judge_is_not_an_answer_and_both_forms_pool(con):
+    add_respondents(con, "a", "teaching", [1, None, 2, None, 3])
+    add_respondents(con, "g", "teaching", [1, 2, 3, 4])
+    add_aggregated(con, "g", "teaching", 3, 2.0, 1.0)  # answers 1, 2, 3 sent as an aggregate in the same file
+    compute_survey(con)
+    got = items(con)
+    assert got[("a", "teaching")]["n"] == 3 and got[("a", "teaching")]["mean"] == pytest.approx(2.0)
+    g = got[("g", "teaching")]
+    pooled = [1, 2, 3, 4, 1, 2, 3]
+    assert g["form"] == "mixed" and g["n"] == 7 and g["mean"] == pytest.approx(sum(pooled) / 7)
+    import statistics
+
+    assert g["sd"] == pytest.approx(statistics.stdev(pooled))
+
+
+def test_no_group_without_sd_or_enough_peer_schools(con):
+    add_aggregated(con, "a", "teaching", 30, 2.0, None)
+    add_aggregated(con, "b", "teaching", 30, 3.0, 0.5)
+    add_aggregated(con, "c", "teaching", 30, 2.5, 0.5)
+    add_aggregated(con, "a", "clinical_training", 30, 2.0, 0.5)
+    add_aggregated(con, "b", "clinical_training", 30, 3.0, 0.5)
+    add_aggregated(con, "c", "clinical_training", 10, 2.5, 0.5)
+    compute_survey(con)
+    got = items(con)
+    assert got[("a", "teaching")]["che_group"] is None
+    assert got[("a", "teaching")]["reason"] == "no standard deviation: no interval, no group"
+    assert got[("b", "teaching")]["che_group"] == "bottom"  # a's mean still counts: n ≥ 15
+    assert got[("b", "teaching")]["peer_mean"] == pytest.approx(2.5)
+    ct = got[("a", "clinical_training")]
+    assert ct["che_group"] is None and ct["peer_mean"] is None and ct["peer_schools"] == 2
+    assert ct["reason"] == "2 school(s) with 15 or more responses, fewer than 3: no peer mean, no group"
+
+
+def test_recompute_replaces_and_empty_survey_writes_nothing(con):
+    assert compute_survey(con) == 0
+    load(con, {})
+    assert compute_survey(con) == 5
+    assert compute_survey(con) == 5
+    con.execute("DELETE FROM curated.student_survey")
+    assert compute_survey(con) == 0
+
+
+def test_benchmark_groups_use_the_interval_rule_per_peer_set(con):
+    """Rank groups of the survey indicators are replaced by interval groups against each peer set's mean."""
+    from ims_indicators.benchmark.compute import ensure_benchmark_marts
+
+    load(con, {})
+    compute_survey(con)
+    ensure_benchmark_marts(con)
+    members = [("network", s) for s in NETWORK] + [("country:DE", s) for s in ("a", "c", "e")]
+    con.executemany("INSERT INTO marts.peer_set_members VALUES (?, ?, 'x', ?, ?)",
+                    [[p, p.split(":")[0], s, YEAR] for p, s in members])
+    con.executemany("INSERT INTO marts.benchmark_groups (indicator_id, academic_year, peer_set, school_id, che_group, "
+                    "peer_n, reason) VALUES ('survey_teaching', ?, ?, ?, 'rank-group', 4, 'trend note')",
+                    [[YEAR, p, s] for p, s in members])
+    con.execute("INSERT INTO marts.benchmark_groups (indicator_id, academic_year, peer_set, school_id, che_group, "
+                "peer_n) VALUES ('staff_international_share', ?, 'network', 'a', 'top', 5)", [YEAR])
+    assert apply_survey_groups(con) == len(members)
+    got = {(p, s): (g, r) for p, s, g, r in con.execute(
+        "SELECT peer_set, school_id, che_group, reason FROM marts.benchmark_groups "
+        "WHERE indicator_id = 'survey_teaching'").fetchall()}
+    assert {s: got[("network", s)][0] for s in NETWORK} == GROUPS
+    # country:DE: a, c, e → peer mean (1.5 + 2.5 + 37/15) / 3 = 2.1556: a top; c (2.2752–) and e (2.2053–) lie
+    # wholly above it: bottom here, middle in the network
+    assert {s: got[("country:DE", s)][0] for s in ("a", "c", "e")} == {"a": "top", "c": "bottom", "e": "bottom"}
+    assert got[("country:DE", "a")][1].startswith("CHE interval rule: 95 % interval 1.28–1.72 against the "
+                                                  "peer-set mean 2.16; trend note")
+    assert got[("network", "d")][1].startswith("CHE interval rule: fewer than 15 responses")
+    other = con.execute("SELECT che_group FROM marts.benchmark_groups WHERE indicator_id = 'staff_international_share'")
+    assert other.fetchall() == [("top",)]

@@ -1,0 +1,69 @@
+"""Suites are files: derived from the contracts the first time, read from the file after; GX stays out of
+the CLI's import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ims_indicators.contracts import contract
+from ims_indicators.validate.suites import country_codes, load_suite, suite_path
+
+REPO = Path(__file__).resolve().parents[2]
+DATASETS = ("schools", "enrolment", "mobility", "staffing", "accreditation")
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_committed_suite_covers_the_contract(dataset: str):
+    suite = json.loads((REPO / "expectations" / f"{dataset}.json").read_text())
+    assert suite["name"] == dataset
+    spec = contract(dataset)
+    by_family: dict[str, list[dict]] = {}
+    for e in suite["expectations"]:
+        assert e["meta"]["reason"] and e["severity"] in ("critical", "warning", "info")
+        by_family.setdefault(e["meta"]["family"], []).append(e)
+    assert {e["kwargs"]["column"] for e in by_family["not_null"]} == set(spec.required)
+    enums = {c.name: list(c.allowed) for c in spec.columns if c.kind == "enum"}
+    assert {e["kwargs"]["column"]: e["kwargs"]["value_set"] for e in by_family["in_set"]} == enums
+    countries = [c.name for c in spec.columns if c.kind == "country"]
+    assert [e["kwargs"]["column"] for e in by_family.get("country", [])] == countries
+    for e in by_family.get("country", []):
+        assert set(e["kwargs"]["value_set"]) == set(country_codes()) and "XK" in e["kwargs"]["value_set"]
+    assert {e["kwargs"]["column"] for e in by_family.get("range", [])} == {c.name for c in spec.columns
+                                                                  if c.min_value is not None}
+    assert [e["kwargs"]["column_list"] for e in by_family["unique_key"]] == [["submission_id", *spec.key]]
+    assert len(by_family["duplicate_row"]) == 1
+
+
+def test_suite_created_from_code_then_read_from_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("IMS_EXPECTATIONS_DIR", str(tmp_path / "exp"))
+    path = suite_path("staffing")
+    assert not path.exists()
+    first = load_suite("staffing")
+    assert path.exists() and json.loads(path.read_text())["expectations"] == first["expectations"]
+    edited = json.loads(path.read_text())
+    edited["expectations"] = edited["expectations"][:1]
+    path.write_text(json.dumps(edited))
+    assert load_suite("staffing")["expectations"] == edited["expectations"]  # the file wins from now on
+
+
+def test_committed_suites_equal_what_the_code_generates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A reviewed edit of a suite file shows up here as a deliberate diff to the generator (update both)."""
+    monkeypatch.setenv("IMS_EXPECTATIONS_DIR", str(tmp_path))
+    for dataset in DATASETS:
+        committed = json.loads((REPO / "expectations" / f"{dataset}.json").read_text())
+        assert load_suite(dataset) == committed, dataset
+
+
+def test_cli_import_does_not_import_great_expectations():
+    code = ("import sys, ims_indicators.cli, ims_indicators.validate, ims_indicators.validate.cli; "
+            "print(any(m.split('.')[0] == 'great_expectations' for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    helped = subprocess.run([sys.executable, "-m", "ims_indicators.cli", "validate", "--help"], capture_output=True,
+                            text=True)
+    assert helped.returncode == 0 and "--all" in helped.stdout
