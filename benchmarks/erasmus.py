@@ -42,6 +42,7 @@ BARE = """
 import sys, duckdb
 src, db, parquet = sys.argv[1:4]
 con = duckdb.connect(db)
+con.execute("SET enable_progress_bar = false")
 con.execute("CREATE TABLE mob AS SELECT * FROM read_csv(?, delim=';', header=true, ignore_errors=true)", [src])
 con.execute("COPY mob TO ? (FORMAT parquet)", [parquet])
 per_org = con.execute('SELECT "Sending Organization", sum("Participants")::BIGINT AS n FROM mob '

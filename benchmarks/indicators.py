@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ims_indicators import warehouse  # noqa: E402
-from ims_indicators.benchmark import compute_benchmarks, load_peer_sets  # noqa: E402
-from ims_indicators.indicators import compute_indicators, load_catalogue  # noqa: E402
+from ims_indicators import warehouse
+from ims_indicators.benchmark import compute_benchmarks, load_peer_sets
+from ims_indicators.indicators import compute_indicators, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADLINE = ("mob_outgoing_per_100_graduates", "staff_international_share")

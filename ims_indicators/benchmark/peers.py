@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +28,7 @@ class Region(_Strict):
     countries: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _iso(self) -> "Region":
+    def _iso(self) -> Region:
         bad = [c for c in self.countries if not (len(c) == 2 and c.isalpha() and c.isupper())]
         if bad:
             raise ValueError(f"countries: expected ISO 3166-1 alpha-2 codes such as DE; got {bad}")
@@ -50,7 +51,7 @@ class PeerSet(_Strict):
     schools: list[str] = []
 
     @model_validator(mode="after")
-    def _schools(self) -> "PeerSet":
+    def _schools(self) -> PeerSet:
         if self.kind == "list" and not self.schools:
             raise ValueError("schools: a list peer set needs at least one school id")
         if self.kind != "list" and self.schools:
@@ -64,7 +65,7 @@ class PeerSets(_Strict):
     peer_sets: list[PeerSet] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "PeerSets":
+    def _consistent(self) -> PeerSets:
         ids = [p.id for p in self.peer_sets]
         if len(ids) != len(set(ids)):
             raise ValueError(f"peer_sets: ids used twice: {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -83,7 +84,7 @@ class PeerSets(_Strict):
         for (lo, hi, sid) in bounds:
             if hi <= lo:
                 raise ValueError(f"size_classes.{sid}: max must be above min")
-        for (_, hi, a), (lo, _, b) in zip(bounds, bounds[1:]):
+        for (_, hi, a), (lo, _, b) in pairwise(bounds):
             if lo < hi:
                 raise ValueError(f"size_classes: {a} and {b} overlap")
         return self
@@ -101,14 +102,17 @@ def load_peer_sets(path: Path | str | None = None) -> PeerSets:
     except ValidationError as exc:
         parts = []
         for e in exc.errors():
-            loc = list(e["loc"])
-            if loc[:1] == ["peer_sets"] and len(loc) > 1 and isinstance(loc[1], int) and isinstance(data, dict):
-                entry = (data.get("peer_sets") or [{}])[loc[1]]
-                loc = [f"peer set {entry.get('id', '#' + str(loc[1] + 1)) if isinstance(entry, dict) else loc[1]}",
-                       *loc[2:]]
+            loc = [str(p) for p in e["loc"]]
+            if loc[:1] == ["peer_sets"] and len(loc) > 1 and loc[1].isdigit() and isinstance(data, dict):
+                entry = (data.get("peer_sets") or [{}])[int(loc[1])]
+                ident = entry.get("id") if isinstance(entry, dict) else None
+                loc = [f"peer set {ident or '#' + str(int(loc[1]) + 1)}", *loc[2:]]
+                where = loc[0] + (": " + ".".join(loc[1:]) if loc[1:] else "")
+            else:
+                where = ".".join(loc) or "(file)"
             msg = "missing (required)" if e["type"] == "missing" else e["msg"].removeprefix("Value error, ")
             if e["type"] in ("string_type", "int_type", "literal_error"):
                 msg += f"; got {e.get('input')!r}" + (" (quote it: YAML reads NO, YES, ON, OFF as booleans)"
                                                      if isinstance(e.get("input"), bool) else "")
-            parts.append(f"{'.'.join(str(p) for p in loc) or '(file)'}: {msg}")
+            parts.append(f"{where}: {msg}")
         raise PeerSetError(f"{path}: {'; '.join(parts)}") from None

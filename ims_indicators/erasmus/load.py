@@ -56,6 +56,7 @@ TEMP_TABLES = ("_erasmus_scan", "_erasmus_rows", "_erasmus_mapped", "_erasmus_vi
                "_erasmus_older", "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
+_RAW = "{" + ", ".join(f"'{f}': r.{f}" for f in FIELDS) + "}"  # a row as received, for meta.quarantine.row_json
 
 
 class RegistryNotReady(Exception):
@@ -185,6 +186,8 @@ def _watch(con: duckdb.DuckDBPyConnection, what: str, progress: Progress | None)
         yield
         return
     stop = threading.Event()
+    con.execute("SET enable_progress_bar = true")  # DuckDB's own estimate, read with query_progress()
+    con.execute("SET enable_progress_bar_print = false")  # … but never printed by DuckDB itself
 
     def poll() -> None:
         while not stop.wait(0.25):
@@ -326,8 +329,10 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
                                    THEN 'Academic Year is missing and Mobility Start Month gives none either'
                                    ELSE printf('Academic Year ''%s'' is not an academic year such as 2019-2020',
                                                year_text) END,
-                              to_json(received)::VARCHAR, $now
-                       FROM (SELECT DISTINCT ON (source_row) * FROM _erasmus_mapped WHERE academic_year IS NULL)
+                              to_json(""" + _RAW + """)::VARCHAR, $now
+                       FROM (SELECT DISTINCT ON (source_row) source_row, year_text FROM _erasmus_mapped
+                             WHERE academic_year IS NULL) m
+                       JOIN _erasmus_rows r USING (source_row)
                        ORDER BY source_row""", params)
         if not new:
             return _record_load(con, result, fingerprint, sha, path, started, now)
@@ -348,10 +353,10 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
         con.execute("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason, row_json,
                                                     quarantined_at)
                        SELECT n.submission_id, v.source_row, v.stage, v.rule, v.column_name, v.reason,
-                              to_json(m.received)::VARCHAR, $now
+                              to_json(""" + _RAW + """)::VARCHAR, $now
                        FROM _erasmus_violations v
                        JOIN _erasmus_subs n USING (school_id, academic_year)
-                       JOIN _erasmus_mapped m USING (school_id, academic_year, source_row, direction)
+                       JOIN _erasmus_rows r USING (source_row)
                        ORDER BY n.submission_id, v.source_row, v.rule""", {"now": now})
         _promote(con, path.name)
         _record_load(con, result, fingerprint, sha, path, started, now)

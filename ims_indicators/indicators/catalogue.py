@@ -15,7 +15,6 @@ one scan of it.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -80,7 +79,7 @@ class Measure(_Strict):
         if aggregate_name(v) is None:
             raise ValueError(f"must be one aggregate call such as sum(participants) or count(*); got {v!r} "
                              f"(allowed: {', '.join(AGGREGATES)})")
-        if re.search(r"\bfilter\s*\(", v, re.I):
+        if re.search(r"\bfilter\s*\(", v, re.IGNORECASE):
             raise ValueError("must not carry its own FILTER clause: put the condition into 'where'")
         return v
 
@@ -142,7 +141,7 @@ class UmeCutoffs(_Strict):
     D: float = -0.25
 
     @model_validator(mode="after")
-    def _ordered(self) -> "UmeCutoffs":
+    def _ordered(self) -> UmeCutoffs:
         if not self.A > self.B > self.C > self.D:
             raise ValueError("ume_cutoffs: expected A > B > C > D")
         return self
@@ -155,7 +154,7 @@ class Benchmark(_Strict):
     ume_cutoffs: UmeCutoffs = UmeCutoffs()
 
     @model_validator(mode="after")
-    def _shares(self) -> "Benchmark":
+    def _shares(self) -> Benchmark:
         if self.che_top_share + self.che_bottom_share >= 1:
             raise ValueError("che_top_share + che_bottom_share must leave a middle group (< 1)")
         return self
@@ -177,7 +176,7 @@ class Catalogue(_Strict):
     indicators: list[Indicator] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _references(self) -> "Catalogue":
+    def _references(self) -> Catalogue:
         for name in self.sources:
             if not re.fullmatch(_ID, name):
                 raise ValueError(f"source {name}: name: expected a lowercase id (letters, digits, _)")
@@ -197,7 +196,7 @@ class Catalogue(_Strict):
                                  f"sources, which read {used}")
         return self
 
-    @cached_property
+    @property
     def by_id(self) -> dict[str, Indicator]:
         return {i.id: i for i in self.indicators}
 
@@ -215,7 +214,7 @@ class Catalogue(_Strict):
 
 def aggregate_name(expr: str) -> str | None:
     """'count(DISTINCT x)' -> 'count'; None unless the whole expression is one call of an allowed aggregate."""
-    m = re.fullmatch(r"\s*([A-Za-z_]+)\s*\((.*)\)\s*", expr, re.S)
+    m = re.fullmatch(r"\s*([A-Za-z_]+)\s*\((.*)\)\s*", expr, re.DOTALL)
     if not m or m.group(1).lower() not in AGGREGATES:
         return None
     depth = 0

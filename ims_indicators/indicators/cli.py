@@ -6,7 +6,7 @@ peer sets, unknown school, year or indicator, no values yet) prints one message 
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -15,8 +15,8 @@ from ims_indicators import settings
 from ims_indicators.errors import WarehouseBusy
 from ims_indicators.indicators.catalogue import IndicatorError
 
-FilterYear = Annotated[Optional[str], typer.Option("--year", help="Only this academic year (2023/24).")]
-FilterSchool = Annotated[Optional[str], typer.Option("--school", help="Only this school id.")]
+FilterYear = Annotated[str | None, typer.Option("--year", help="Only this academic year (2023/24).")]
+FilterSchool = Annotated[str | None, typer.Option("--school", help="Only this school id.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -43,7 +43,7 @@ def _filters(year: str | None, school: str | None) -> tuple[str, list]:
 
 
 def indicators_command(
-    explain: Annotated[Optional[tuple[str, str, str]], typer.Option(
+    explain: Annotated[tuple[str, str, str] | None, typer.Option(
         "--explain", metavar="SCHOOL YEAR INDICATOR",
         help="Show numerator, denominator, the curated rows behind each and the SQL of one value.")] = None,
     year: FilterYear = None,
@@ -52,8 +52,8 @@ def indicators_command(
 ) -> None:
     """Compute indicator values from the catalogue into marts.indicator_values (or --explain one value)."""
     from ims_indicators.cli import err, fail, print_json, print_table
-    from ims_indicators.indicators.compute import compute_indicators, explain_indicator
     from ims_indicators.indicators.catalogue import load_catalogue
+    from ims_indicators.indicators.compute import compute_indicators, explain_indicator
     from ims_indicators.lock import writer_lock
     from ims_indicators.warehouse import open_warehouse, rows
 
@@ -80,13 +80,21 @@ def indicators_command(
             data = rows(con, f"SELECT school_id, academic_year, indicator_id, value, numerator, denominator, "
                              f"computable, reason, source FROM marts.indicator_values WHERE {where} "
                              f"ORDER BY school_id, academic_year, indicator_id", params)
+            summary = None if as_json or year or school else rows(con, """
+                SELECT c.dimension, v.indicator_id, count(*) AS "values", count(*) FILTER (WHERE computable)
+                       AS computable, min(value) AS min, median(value) AS median, max(value) AS max
+                FROM marts.indicator_values AS v JOIN marts.indicator_catalogue AS c USING (indicator_id)
+                GROUP BY c.dimension, v.indicator_id, c.position ORDER BY c.position""")
         ok = sum(r["computable"] for r in data)
-        err.print(f"{n} values written to marts.indicator_values; shown: {len(data)} ({ok} computable)",
-                  highlight=False)
+        err.print(f"{n} values written to marts.indicator_values ({ok} computable)"
+                  + ("; per indicator below (--school/--year/--json for the values)" if summary else
+                     f"; shown: {len(data)}"), highlight=False)
     except (IndicatorError, WarehouseBusy) as exc:
         fail(str(exc))
     if as_json:
         print_json(data)
+    elif summary:
+        print_table([{k: _fmt(v) for k, v in r.items()} for r in summary], title="indicators (all schools and years)")
     else:
         print_table([{k: _fmt(v) for k, v in r.items()} for r in data], title="indicator values")
 
@@ -117,7 +125,7 @@ def _print_explain(r: dict) -> None:
 
 
 def benchmark_command(
-    peer_set: Annotated[Optional[str], typer.Option(
+    peer_set: Annotated[str | None, typer.Option(
         "--peer-set", help="Only this peer set or group: network, country, country:DE, region, size:large, a list id.")
     ] = None,
     year: FilterYear = None,

@@ -144,7 +144,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
         build_frame(con, cat)
         write_catalogue(con, cat)
         for name, scan in zip(temps, scans):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {scan_sql(cat, scan)}", {"data_source": scan.data_source})
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {scan_sql(cat, scan)}",
+                        {"data_source": scan.data_source})
         con.execute("DELETE FROM marts.indicator_values")
         con.execute("INSERT INTO marts.indicator_values " + values_sql(cat, cat.indicators, scans, temps))
         for name in temps:

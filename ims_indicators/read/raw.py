@@ -124,7 +124,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
             CREATE OR REPLACE TEMP TABLE {name}_in AS
             SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
                                    columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
-                                   rejects_scan='{scan}', strict_mode=false, max_line_size=10000000)""",
+                                   rejects_scan='{scan}', strict_mode=false, max_line_size=10000000,
+                                   auto_detect=false)""",  # dialect known; DuckDB's sniffer is quadratic in line size
                     [str(readable), delimiter]).fetchall()[0][0]
     except duckdb.Error as exc:
         raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from ims_indicators.errors import InputRefused
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 CLEVERCSV_CHARS = 1024  # clevercsv is super-linear on long tokens (16 KiB of digits: 7 s; 5 MB: hours)
 
 # the csv module refuses fields over 128 KiB ("field larger than field limit"); a huge cell must not make
@@ -72,7 +74,10 @@ def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:
 def sample_lines(path: Path, encoding: str, n: int = 60) -> list[str]:
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         text = fh.read(SAMPLE_BYTES)
-    return text.splitlines()[:n]
+    # only the line ends DuckDB knows: str.splitlines() also splits at form feeds, U+2028 and \x1c-\x1e, and a
+    # title row holding one of them would shift the header by a line and silently drop the first data row
+    lines = _LINE_END.split(text)
+    return (lines[:-1] if lines and not lines[-1] else lines)[:n]
 
 
 def detect_delimiter(lines: list[str]) -> str:

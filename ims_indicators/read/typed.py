@@ -226,10 +226,11 @@ def _type_failures(con: duckdb.DuckDBPyConnection, typed: str, raw: RawTable, co
     for values in rows:
         rec = dict(zip(names, values))
         errors = rec.pop("_errors")
-        if rec.get("person_ref"):  # never keep a raw person reference, not even in quarantine
-            from ims_indicators.ingest.pseudonym import pseudonym  # lazy: ingest imports read
+        for col in contract.columns:  # never keep a raw person (or respondent) reference, not even in quarantine
+            if col.kind == "pseudonym" and rec.get(col.name):
+                from ims_indicators.ingest.pseudonym import pseudonym  # lazy: ingest imports read
 
-            rec["person_ref"] = pseudonym(rec["person_ref"])
+                rec[col.name] = pseudonym(rec[col.name])
         for col in errors:
             kind = contract.column(col).kind
             out.append({"source_row": int(rec["source_row"]), "rule": f"read.type_{kind}", "column": col,

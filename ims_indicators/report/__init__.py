@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 
-def write_reports(*args, **kwargs) -> dict:  # noqa: ANN002, ANN003 - thin re-export
+def write_reports(*args, **kwargs) -> dict:
     from ims_indicators.report.build import write_reports as _write
 
     return _write(*args, **kwargs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +13,7 @@ err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() els
 
 
 def report_command(
-    school: Annotated[Optional[str], typer.Option("--school", help="Only this school's profile (its id).")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="Only this school's profile (its id).")] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print each school profile to PDF (headless Chromium).")] = False,
 ) -> None:
     """Write the reports under reports/: a profile per school, the network overview, the Excel workbook.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 import duckdb
 import pandas as pd
@@ -24,6 +24,7 @@ DIMENSION_NAMES = {
     "staff": "Staff training and management",
     "autonomy_accountability": "Autonomy and accountability",
     "student_mobility": "Student mobility",
+    "teaching_learning": "Teaching and learning experience",
 }
 PREFERRED_PEER_SETS = ("network", "all", "whole_network", "ims")
 DECISIONS = ("awarded", "conditional", "not_awarded")
@@ -62,6 +63,7 @@ class ReportData:
     network: dict[str, str]  # school_id -> label everybody may see (name or "peer N")
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     cache: dict = field(default_factory=dict)
+    survey: object = None  # ims_indicators.survey.report.SurveyData (None: no survey mart)
 
     @cached_property
     def values_by_school(self) -> dict[str, pd.DataFrame]:
@@ -136,7 +138,7 @@ class ReportData:
     def viewer(self, school_id: str) -> dict[str, str]:
         return privacy.viewer_labels(self.schools, school_id)
 
-    def units(self) -> dict[str, str]:  # noqa: D102
+    def units(self) -> dict[str, str]:
         return dict(zip(self.catalogue["indicator_id"], self.catalogue["unit"]))
 
     def dimension_name(self, dim: str) -> str:
@@ -253,6 +255,12 @@ def _peer_set(groups: pd.DataFrame) -> str | None:
     return groups["peer_set"].astype(str).value_counts().idxmax()
 
 
+def _survey(con: duckdb.DuckDBPyConnection, k: int):
+    from ims_indicators.survey.report import load_survey  # the student survey's section (own module)
+
+    return load_survey(con, k)
+
+
 def load(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Read every table the reports use; raise ReportError if there is nothing to report yet."""
     k = settings.suppress_below()
@@ -287,6 +295,8 @@ def load(con: duckdb.DuckDBPyConnection) -> ReportData:
     units = dict(zip(catalogue["indicator_id"], catalogue["unit"]))
     people = dict(zip(catalogue["indicator_id"], catalogue["people"].astype(bool)))
     values["withheld"] = privacy.mark_withheld(values, units, k, people)
+    withheld = values.set_index(["school_id", "academic_year", "indicator_id"])["withheld"]
+    values.loc[values["withheld"], "value"] = float("nan")  # gone here, so no page or sheet can show it
 
     groups = read(con, "marts.benchmark_groups")
     peer_set, peer_sets = None, []
@@ -303,10 +313,21 @@ def load(con: duckdb.DuckDBPyConnection) -> ReportData:
             groups = groups[groups["peer_set"].astype(str) == peer_set]
         for c in ("value", "peer_median", "peer_q1", "peer_q3", "percentile", "change_1y", "change_3y", "peer_n"):
             groups[c] = pd.to_numeric(groups[c], errors="coerce").astype(float)
-        w = values.set_index(["school_id", "academic_year", "indicator_id"])["withheld"]
-        key = pd.MultiIndex.from_frame(groups[["school_id", "academic_year", "indicator_id"]])
-        groups["withheld"] = w.reindex(key).fillna(False).astype(bool).to_numpy()
         groups = groups.reset_index(drop=True)
+
+        def was_withheld(shift: int) -> pd.Series:
+            years = groups["academic_year"].map(lambda y: shift_year(y, shift))
+            key = pd.MultiIndex.from_arrays([groups["school_id"], years, groups["indicator_id"]])
+            return pd.Series(withheld.reindex(key).fillna(False).astype(bool).to_numpy(), index=groups.index)
+
+        groups["withheld"] = was_withheld(0)
+        # a withheld value takes along what would give it back: the value, its percentile, the distance to the
+        # median, and a change from or to it (the other year's value is shown)
+        for c in ("value", "percentile", "median_distance"):
+            if c in groups:
+                groups.loc[groups["withheld"], c] = float("nan")
+        groups.loc[groups["withheld"] | was_withheld(-1), "change_1y"] = float("nan")
+        groups.loc[groups["withheld"] | was_withheld(-3), "change_3y"] = float("nan")
 
     submissions = read(con, "meta.submissions")
     labels = read(con, "marts.label_results")
@@ -321,7 +342,17 @@ def load(con: duckdb.DuckDBPyConnection) -> ReportData:
             robustness["academic_year"] = robustness["academic_year"].astype(str)
     return ReportData(k=k, demo=is_demo(), schools=schools, catalogue=catalogue, values=values, groups=groups,
                       peer_set=peer_set, peer_sets=peer_sets, submissions=submissions, labels=labels,
-                      robustness=robustness, model=_label_model(labels), network=privacy.network_labels(schools))
+                      robustness=robustness, model=_label_model(labels), network=privacy.network_labels(schools),
+                      survey=_survey(con, k))
+
+
+def shift_year(year: str, by: int) -> str:
+    """'2023/24' shifted by -1 -> '2022/23' (the canonical academic-year form)."""
+    try:
+        start = int(str(year)[:4]) + by
+    except ValueError:
+        return ""
+    return f"{start}/{(start + 1) % 100:02d}"
 
 
 # --- formatting (shared by pages, figures and the workbook) ---------------------------------------------------

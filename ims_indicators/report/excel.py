@@ -137,11 +137,12 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
                                     "SYNTHETIC demo network: generated figures, not submitted by any school"
                                     if data.demo else "submissions of the network's schools",
                                     f"counts of 1 to {k - 1} are shown as <{k}",
-                                    f"a value whose numerator or denominator (or, for a share, the rest) is below {k} "
-                                    f"is shown as <{k}, with its percentile and changes left empty",
+                                    (f"a value about people whose numerator or denominator (or, for a share, the rest) "
+                                     f"is such a count is shown as <{k}, its percentile and changes left empty; "
+                                     "values about the institution (accreditation, submissions) are shown"),
                                     "schools that did not agree to be named appear as 'peer N'",
-                                    "CHE groups (top/middle/bottom) and A–E groups place values in context; "
-                                    "schools are never ranked by score",
+                                    ("CHE groups (top/middle/bottom) and A–E groups place values in context; "
+                                     "schools are never ranked by score"),
                                     data.peer_set or "(benchmark not run)"]})
     tables.append(("about", about, {}, {}))
 
@@ -185,7 +186,7 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
     if data.groups is not None:
         g = data.groups
         w = g["withheld"]
-        blank = lambda c: g[c].astype(object).where(~w, None)  # noqa: E731
+        blank = lambda c: g[c].astype(object).where(~w, None)
         bg = pd.DataFrame({
             "school": g["school_id"].map(net), "academic_year": g["academic_year"], "peer_set": g["peer_set"],
             "indicator_id": g["indicator_id"], "indicator": g["indicator_id"].map(cat["name"]),

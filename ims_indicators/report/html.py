@@ -17,6 +17,7 @@ from markupsafe import Markup
 from ims_indicators.report import figures
 from ims_indicators.report.data import DECISIONS, ReportData, fmt_change, fmt_value
 from ims_indicators.report.privacy import count_text, sort_key
+from ims_indicators.survey import report as survey_report
 
 ASSET = "assets/plotly.min.js"
 DATASET_ORDER = ("enrolment", "mobility", "staffing", "accreditation")
@@ -140,6 +141,8 @@ def _label_section(data: ReportData, school_id: str, fig: Figures, school_label:
     thresholds = {}
     for dec, rule in (model.thresholds if model else {}).items():
         dmin = rule.get("dimension_min")
+        if isinstance(dmin, dict) and len(set(dmin.values())) == 1:  # the same minimum for the dimensions listed
+            dmin = next(iter(dmin.values()))
         if isinstance(dmin, (int, float)):
             thresholds[dec] = float(dmin)
     overall_col = model.overall if model else "overall"
@@ -199,6 +202,7 @@ def school_context(data: ReportData, school_id: str) -> dict:
                                   "city": _txt(me["city"]), "role": _txt(me["network_role"])},
         "year": year, "years": years, "dimensions": dimensions, "trends": trends,
         "label": _label_section(data, school_id, fig, name), "label_ran": data.labels is not None,
+        "survey": survey_report.school_html(data.survey, school_id, fig, name),  # before n_charts: it draws one
         "definitions": _definitions(data), "n_charts": fig.n,
     }
 
@@ -212,14 +216,15 @@ def _definitions(data: ReportData) -> list[dict]:
     return data.cache["definitions"]
 
 
-def coverage(data: ReportData) -> list[dict]:
-    """Per academic year: which school submitted which dataset, and with what outcome (latest file counts)."""
+def coverage(data: ReportData) -> dict | None:
+    """Which school sent which dataset for which academic year, and with what outcome (the latest file
+    of each dataset × school × year counts): one row per school, a column per year × dataset."""
     s = data.submissions
     if s is None or s.empty or "academic_year" not in s:
-        return []
+        return None
     s = s[s["academic_year"].notna() & s["school_id"].notna()].copy()
     if s.empty:
-        return []
+        return None
     if "superseded_by" in s:
         s = s[s["superseded_by"].isna()]
     src = s["source"] if "source" in s else pd.Series("school", index=s.index)
@@ -227,28 +232,34 @@ def coverage(data: ReportData) -> list[dict]:
                    for d, x in zip(s["dataset"].astype(str), src)]
     if "received_at" in s:
         s = s.sort_values("received_at")
-    s = s.drop_duplicates(["school_id", "academic_year", "column"], keep="last")
+    key = ["school_id", "academic_year", "column"]
+    latest = s.drop_duplicates(key, keep="last")
+    ok = s[s["status"].astype(str).str.startswith("accepted")].drop_duplicates(key, keep="last")
+    later_rejected = set()
+    for r in latest.itertuples():  # the data in use is the latest accepted file; say if a newer one was refused
+        if str(r.status) == "rejected":
+            later_rejected.add((str(r.school_id), str(r.academic_year), r.column))
+    s = pd.concat([ok, latest]).drop_duplicates(key, keep="first")
     cols = sorted(set(s["column"]), key=lambda c: (DATASET_ORDER.index(c.split(" ")[0])
                                                     if c.split(" ")[0] in DATASET_ORDER else 99, c))
     status = {(str(a), str(b), c): str(st) for a, b, c, st in
               zip(s["school_id"], s["academic_year"], s["column"], s["status"])}
-    with_values = {(str(a), str(b)) for a, b in zip(data.values["school_id"], data.values["academic_year"])}
-    submitted = {(a, b) for a, b, _ in status}
-    out = []
-    schools = sorted(data.network.items(), key=lambda kv: sort_key(kv[1]))
-    for year in sorted({b for _, b, _ in status}, reverse=True):
-        rows = []
-        for sid, label in schools:
-            if (sid, year) not in submitted and (sid, year) not in with_values:
-                continue
-            cells = []
+    years = sorted({b for _, b, _ in status})
+    rows = []
+    for sid, label in sorted(data.network.items(), key=lambda kv: sort_key(kv[1])):
+        if not any(a == sid for a, _, _ in status):
+            continue
+        cells = []
+        for year in years:
             for c in cols:
                 st = status.get((sid, year, c), "missing")
                 cls, sym, title = STATUS.get(st, ("none", "—", "not received") if st == "missing" else ("wait", "?", st))
-                cells.append({"cls": cls, "symbol": sym, "title": title})
-            rows.append({"label": label, "cells": cells})
-        out.append({"year": year, "columns": cols, "rows": rows})
-    return out
+                if st != "rejected" and (sid, year, c) in later_rejected:
+                    title += "; a later file was rejected"
+                cells.append({"cls": cls, "symbol": sym, "title": f"{year} {c}: {title}"})
+        rows.append({"label": label, "cells": cells})
+    abbrev = [{"short": c[0].upper() + ("*" if " (" in c else ""), "name": c} for c in cols]
+    return {"years": years, "columns": abbrev, "rows": rows}
 
 
 def index_context(data: ReportData) -> dict:
@@ -279,7 +290,7 @@ def index_context(data: ReportData) -> dict:
     labels = None
     if data.labels is not None and not data.labels.empty:
         lab = data.labels
-        ly = sorted(set(lab["academic_year"]))[-1]
+        ly = max(set(lab["academic_year"]))
         cur = lab[lab["academic_year"] == ly]
         rob = data.robustness
         if rob is not None and "academic_year" in rob:
@@ -307,6 +318,7 @@ def index_context(data: ReportData) -> dict:
         "title": "IMS network overview", "year": year, "years": data.years, "coverage": coverage(data),
         "heatmap": heatmap, "distributions": distributions, "labels": labels, "label_ran": data.labels is not None,
         "schools": schools, "n_peers": sum(1 for s in schools if s["link"] is None), "definitions": _definitions(data),
+        "survey": survey_report.network_html(data.survey, net, fig),  # before n_charts: it draws one
         "n_charts": fig.n,
     }
 

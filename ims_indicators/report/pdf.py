@@ -52,12 +52,14 @@ def print_pdfs(pages: list[Path], out_dir: Path | None = None) -> list[Path]:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ims-pdf") as pool:
         try:
             pool.submit(_print_playwright, exe, pages, targets).result()
-        except Exception as exc:  # noqa: BLE001 - Playwright's errors: report them as ours, with the cause
+        except Exception as exc:
             raise PdfError(f"printing with {exe} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
     return targets
 
 
-def _print_playwright(exe: str, pages: list[Path], targets: list[Path]) -> None:
+def _print_playwright(exe: str, pages: list[Path], targets: list[Path], batch: int = 4) -> None:
+    """Pages load in batches of ``batch`` tabs (each parses plotly.js in its own renderer, in parallel), then
+    each is printed once its charts have drawn."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:  # Playwright gives the browser a fresh profile of its own
@@ -65,13 +67,20 @@ def _print_playwright(exe: str, pages: list[Path], targets: list[Path]) -> None:
         try:
             context = browser.new_context(viewport=VIEWPORT, offline=True)
             context.route(lambda url: not url.startswith("file:"), lambda route: route.abort())
-            page = context.new_page()
-            page.emulate_media(media="print")
-            for src, target in zip(pages, targets):
-                page.goto(src.resolve().as_uri(), wait_until="load")
-                page.wait_for_function(READY, timeout=60_000)
-                page.pdf(path=str(target), format="A4", print_background=True,
-                         margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+            jobs = list(zip(pages, targets))
+            for start in range(0, len(jobs), batch):
+                tabs = []
+                for src, target in jobs[start:start + batch]:
+                    tab = context.new_page()
+                    tab.emulate_media(media="print")
+                    tab.goto(src.resolve().as_uri(), wait_until="commit")
+                    tabs.append((tab, target))
+                for tab, target in tabs:
+                    tab.wait_for_load_state("load")
+                    tab.wait_for_function(READY, timeout=120_000)
+                    tab.pdf(path=str(target), format="A4", print_background=True,
+                            margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+                    tab.close()
         finally:
             browser.close()
 
@@ -81,6 +90,6 @@ def _print_cli(exe: str, page: Path, target: Path) -> None:
         cmd = [exe, *FLAGS, f"--user-data-dir={profile}", "--run-all-compositor-stages-before-draw",
                "--virtual-time-budget=10000", "--no-pdf-header-footer", f"--window-size={VIEWPORT['width']},1100",
                f"--print-to-pdf={target}", page.resolve().as_uri()]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0 or not target.is_file():
         raise PdfError(f"{page}: chromium could not print it (exit {proc.returncode}): {proc.stderr.strip()[-400:]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,12 +31,12 @@ def registry_schools() -> list[str]:
 
 
 def survey_template_command(
-    school: Annotated[Optional[list[str]], typer.Option(
+    school: Annotated[list[str] | None, typer.Option(
         "--school", help="School id (repeatable). Default: every school of the registry, or one generic template "
                          "when there is no registry yet.")] = None,
-    year: Annotated[Optional[str], typer.Option("--year", help="Academic year, e.g. 2024/25 (default: the current "
+    year: Annotated[str | None, typer.Option("--year", help="Academic year, e.g. 2024/25 (default: the current "
                                                                "one, from 1 September).")] = None,
-    out: Annotated[Optional[Path], typer.Option(
+    out: Annotated[Path | None, typer.Option(
         "--out", help="Folder to write into, laid out student_survey/<school_id>/<yyyy-yy>/<file> "
                       "(default: reports/survey_templates).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="xlsx (a data sheet and a guide sheet) or csv (guide as "

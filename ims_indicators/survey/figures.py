@@ -45,7 +45,7 @@ def school_items(items: pd.DataFrame, school_id: str, year: str | None = None) -
     mine = items[items["school_id"].astype(str) == str(school_id)]
     if mine.empty:
         return mine
-    year = year or sorted(mine["academic_year"].astype(str))[-1]
+    year = year or max(mine["academic_year"].astype(str))
     mine = mine[mine["academic_year"].astype(str) == year]
     order = {item: i for i, item in enumerate(SURVEY_ITEMS)}
     return mine.assign(_o=mine["item"].map(order).fillna(99)).sort_values("_o").drop(columns="_o")

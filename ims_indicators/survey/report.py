@@ -13,6 +13,7 @@ pages include. Disclosure control:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import duckdb
@@ -93,7 +94,7 @@ def _fmt(v: object) -> str:
         f = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return ""
-    return "" if f != f else f"{f:.2f}"
+    return "" if math.isnan(f) else f"{f:.2f}"
 
 
 def rule_text(k: int) -> str:
@@ -147,7 +148,7 @@ def network_context(survey: SurveyData | None, labels: dict[str, str], fig) -> d
     """The overview's survey section as data (latest surveyed year)."""
     if survey is None:
         return None
-    year = sorted(survey.items["academic_year"].astype(str))[-1]
+    year = max(survey.items["academic_year"].astype(str))
     part = survey.items[survey.items["academic_year"] == year]
     floor = shown_from(survey.k)
     table = []

@@ -49,12 +49,12 @@ def guide_lines(school_id: str | None, year: str, form: str) -> list[str]:
         + ". Leave score empty for 'cannot judge'.",
         "Items (write the id; the label is accepted too): "
         + ", ".join(f"{key} ({label})" for key, label in SURVEY_ITEMS.items()) + ".",
-        "Form 'respondents': respondent_ref (the school's id of the respondent: pseudonymised on arrival and never "
-        "stored as sent), score (a whole number), comment (optional free text); one answer per respondent and item.",
-        "Form 'aggregated': responses (answers behind the mean, at least 1), mean (1..6), sd (sample standard "
-        f"deviation with n - 1); one row per item. The {other!r} form: ims survey-template --form {other}.",
-        "Items with fewer than 15 responses get no CHE group; comments are never shown where fewer students than "
-        "the suppression threshold answered.",
+        ("Form 'respondents': respondent_ref (the school's id of the respondent: pseudonymised on arrival and never "
+        "stored as sent), score (a whole number), comment (optional free text); one answer per respondent and item."),
+        ("Form 'aggregated': responses (answers behind the mean, at least 1), mean (1..6), sd (sample standard "
+        f"deviation with n - 1); one row per item. The {other!r} form: ims survey-template --form {other}."),
+        ("Items with fewer than 15 responses get no CHE group; comments are never shown where fewer students than "
+        "the suppression threshold answered."),
         f"Dataset {DATASET}: {contract(DATASET).grain}.",
     ]
 

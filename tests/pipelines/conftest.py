@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +68,14 @@ def _accreditation(school: str, year: str, k: int) -> str:
             f"{y0 - 2}-06-30,{y0 + 5}-06-30,{k}\n")
 
 
-WRITERS = {"enrolment": _enrolment, "mobility": _mobility, "staffing": _staffing, "accreditation": _accreditation}
+def _student_survey(school: str, year: str, k: int) -> str:
+    return ("school_id,academic_year,item,responses,mean,sd\n"
+            f"{school},{year},overall_study_situation,{40 + k},{2.1 + 0.3 * k:.1f},0.8\n"
+            f"{school},{year},support_going_abroad,{25 + k},{2.6 - 0.2 * k:.1f},1.1\n")
+
+
+WRITERS = {"enrolment": _enrolment, "mobility": _mobility, "staffing": _staffing, "accreditation": _accreditation,
+           "student_survey": _student_survey}
 
 
 def write_fixture_network(raw: Path, years: tuple[str, ...] = YEARS) -> list[Path]:
@@ -103,3 +115,65 @@ def network(home: Path) -> Path:
 def fixture_network():
     """The fixture-network writer and the registry text, for tests that lay files out themselves."""
     return write_fixture_network, REGISTRY
+
+
+# A real `prefect server start` for the serve tests, started as soon as collection knows it is needed so that it
+# boots while the flow tests run.
+_SERVER: dict = {}
+
+
+def _start_prefect_server() -> None:
+    home = Path(tempfile.mkdtemp(prefix="ims-prefect-server-"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    log = home / "server.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "server", "start", "--host",
+                                 "127.0.0.1", "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    _SERVER.update(proc=proc, url=f"http://127.0.0.1:{port}/api", log=log)
+
+
+def _stop_prefect_server() -> None:
+    proc = _SERVER.pop("proc", None)
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any("prefect_server" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_prefect_server()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _stop_prefect_server()
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> str:
+    """The API URL of a running `prefect server start` (own PREFECT_HOME, free port), stopped at session end."""
+    import httpx
+
+    if "proc" not in _SERVER:
+        _start_prefect_server()
+    proc, url, log = _SERVER["proc"], _SERVER["url"], _SERVER["log"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"prefect server start exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"prefect server start: not up within 120 s\n{log.read_text()[-3000:]}")

@@ -2,6 +2,7 @@
 
 Planted on purpose:
 - ``charite`` has a numerator of 3 (staff_international_share, 2023/24): shown as <5, value withheld;
+  ``karolinska`` one of 4 the year before, so its 2023/24 change (which would give it back) goes too;
 - ``evil-school`` is named ``<script>alert(1)</script>``; ``formula-school`` ``=HYPERLINK(...)``;
 - ``hidden-school`` (and ``quiet-school``) did not consent to be named;
 - a demo manifest exists, so the pages must say the figures are synthetic.
@@ -53,6 +54,7 @@ INDICATORS = [  # id, name, dimension, unit, direction, numerator range, denomin
     ("mob_partner_countries", "Partner countries", "student_mobility", "count", "higher", (6, 40), (50, 300)),
 ]
 SMALL = ("charite", "2023/24", "staff_international_share", 3.0, 117.0)
+SMALL_BEFORE = ("karolinska", "2022/23", "staff_international_share", 4.0, 150.0)  # next year's change must go
 DIMS = ("quality_assurance", "staff", "autonomy_accountability", "student_mobility")
 
 
@@ -63,8 +65,9 @@ def _values() -> list[tuple]:
         for year in YEARS:
             for iid, _n, _d, unit, _dir, (nlo, nhi), (dlo, dhi) in INDICATORS:
                 num, den = float(rnd.randint(nlo, nhi)), float(rnd.randint(dlo, dhi))
-                if (sid, year, iid) == SMALL[:3]:
-                    num, den = SMALL[3], SMALL[4]
+                for small in (SMALL, SMALL_BEFORE):
+                    if (sid, year, iid) == small[:3]:
+                        num, den = small[3], small[4]
                 if unit == "yes/no":
                     num = float(rnd.random() > 0.15)
                 value = num if unit == "count" else num / den * (100 if unit == "per 100" else 1)
@@ -183,8 +186,8 @@ def build_warehouse(path: Path, *, labels: bool = True) -> Path:
                     reasons = [] if decision == "awarded" else [f"overall {overall:.2f} below 60 required for awarded"]
                     if sid == "formula-school":
                         decision = "not_awarded"
-                        reasons = ["gate accreditation failed: qa_valid_accreditation >= 1 and qa_wfme_recognised >= 1 "
-                                   "(qa_valid_accreditation=0, qa_wfme_recognised=1)"]
+                        reasons = [("gate accreditation failed: qa_valid_accreditation >= 1 and qa_wfme_recognised >= 1 "
+                                    "(qa_valid_accreditation=0, qa_wfme_recognised=1)")]
                     con.execute("INSERT INTO marts.label_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1.0, '', "
                                 "'label_v1', '1.0.0', 'abc', 'snap', now())",
                                 [sid, year, overall, *dims, rank, decision, "; ".join(reasons)])

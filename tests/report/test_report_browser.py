@@ -83,7 +83,12 @@ def test_index_renders_offline_without_errors(index):
     page, problems = index
     assert _check_charts(page) >= 4  # heatmap, a distribution per dimension, decisions
     assert page.locator("#synthetic-note").is_visible()
-    assert page.locator("table.coverage").count() == 3
+    assert page.locator("table.coverage").count() == 1
+    assert page.locator("table.coverage th.year").all_inner_texts() == ["2021/22", "2022/23", "2023/24"]
+    assert page.locator("table.coverage tbody tr").count() == 6
+    assert page.locator("table.coverage .status.none").count() == 1  # one dataset not received
+    assert page.locator("table.coverage .status.part").count() == 1  # one with rows held back
+    assert page.locator("table.coverage .status[title*='later file was rejected']").count() == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-index.png"), full_page=True)
     assert problems == []

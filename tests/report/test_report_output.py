@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -17,7 +18,7 @@ def page(built: dict, school: str) -> str:
 
 
 def row_of(html: str, indicator: str) -> str:
-    m = re.search(rf'<tr data-indicator="{indicator}".*?</tr>', html, re.S)
+    m = re.search(rf'<tr data-indicator="{indicator}".*?</tr>', html, re.DOTALL)
     assert m, indicator
     return m.group(0)
 
@@ -39,7 +40,7 @@ def test_files_and_offline_assets(built):
 
 def test_small_count_suppressed_and_value_withheld(built):
     row = row_of(page(built, "charite"), "staff_international_share")  # numerator 3 of 117
-    cells = re.findall(r'<td class="n[^"]*"[^>]*>(.*?)</td>', row, re.S)
+    cells = re.findall(r'<td class="n[^"]*"[^>]*>(.*?)</td>', row, re.DOTALL)
     assert cells[0].startswith("&lt;5") and cells[1] == "&lt;5" and cells[2] == "117"
     assert 'class="withheld"' in row
     assert "2.6 %" not in row  # 3/117
@@ -137,14 +138,35 @@ def test_cli_report_prints_index_path(report_home, tmp_path):
     assert bad.exit_code == 1 and "unknown school" in bad.stderr
 
 
-@pytest.mark.parametrize("missing", ["marts.indicator_values"])
-def test_nothing_to_report(tmp_path, missing):
+def test_derived_values_that_would_reveal_a_small_count_go_too(report_home):
     import duckdb
 
+    from ims_indicators.report import data as report_data
+
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env_for(report_home).items():
+            mp.setenv(k, v)
+        con = duckdb.connect(str(report_home / "data" / "warehouse.duckdb"), read_only=True)
+        try:
+            d = report_data.load(con)
+        finally:
+            con.close()
+    g = d.groups.set_index(["school_id", "academic_year", "indicator_id"])
+    now = g.loc[("charite", "2023/24", "staff_international_share")]
+    assert now["withheld"] and all(math.isnan(now[c]) for c in ("value", "percentile", "change_1y"))
+    assert now["che_group"] == "bottom"  # a group is a coarse band: kept
+    after = g.loc[("karolinska", "2023/24", "staff_international_share")]
+    assert not after["withheld"] and not math.isnan(after["value"]) and math.isnan(after["change_1y"])
+    v = d.values.set_index(["school_id", "academic_year", "indicator_id"])
+    assert math.isnan(v.loc[("charite", "2023/24", "staff_international_share"), "value"])
+    assert d.peer_set == "network" and set(d.groups["peer_set"]) == {"network"}
+
+
+def test_nothing_to_report(tmp_path):
+    import duckdb
+
+    from ims_indicators.report import write_reports
     from ims_indicators.report.data import ReportError
 
-    con = duckdb.connect()
     with pytest.raises(ReportError, match="ims indicators"):
-        from ims_indicators.report import write_reports
-
-        write_reports(con, out_dir=tmp_path)
+        write_reports(duckdb.connect(), out_dir=tmp_path)

@@ -15,14 +15,16 @@ LABEL_IDS = ["qa_valid_accreditation", "qa_wfme_recognised", "qa_open_conditions
              "staff_trained_share", "staff_teaching_english_share", "aa_submission_completeness",
              "aa_submission_timeliness", "aa_submission_validity", "mob_outgoing_per_100_graduates",
              "mob_incoming_per_100_students", "mob_international_degree_share", "mob_balance",
-             "mob_partner_countries", "mob_ects_english_share"]
+             "mob_partner_countries", "mob_ects_english_share", "survey_overall_study_situation", "survey_teaching",
+             "survey_clinical_training"]
 
 
 def test_label_v1_loads():
     m = load_model(MODELS / "label_v1.yaml")
     assert sorted(m.indicators) == sorted(LABEL_IDS)
     assert m.tree.root == "overall"
-    assert m.tree.dimensions == ["quality_assurance", "staff", "autonomy_accountability", "student_mobility"]
+    assert m.tree.dimensions == ["quality_assurance", "staff", "autonomy_accountability", "student_mobility",
+                                 "teaching_learning"]
     assert m.tree.gate_only == ["qa_valid_accreditation", "qa_wfme_recognised"]
     assert m.gate_exprs["accreditation"].names() == {"qa_valid_accreditation", "qa_wfme_recognised"}
 

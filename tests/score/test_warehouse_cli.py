@@ -74,7 +74,7 @@ def test_score_warehouse_writes_label_tables(tmp_path):
     for col in ["school_id", "academic_year", *DIMENSIONS, "overall", "decision", "reasons", "model_version",
                 "data_snapshot"]:
         assert col in res.columns
-    assert set(res["model_version"]) == {"1.0.0"} and set(res["model_name"]) == {"label_v1"}
+    assert set(res["model_version"]) == {"1.1.0"} and set(res["model_name"]) == {"label_v1"}
     assert res["data_snapshot"].str.startswith("marts.indicator_values@").all()
     assert res.groupby("academic_year")["data_snapshot"].nunique().eq(1).all()
     s3 = res[res.school_id == "school3"]

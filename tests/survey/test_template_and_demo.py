@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import openpyxl
@@ -63,6 +64,7 @@ def test_filled_templates_are_accepted_by_ims_ingest(home: Path):
     for i in range(16):  # school_id and academic_year left empty: the folder names them
         ws.append([None, None, "teaching", f"MAT-{1000 + i}", 1 + i % 3, "Good seminars" if i % 5 == 0 else None])
         ws.append([None, None, "Exam organisation", f"MAT-{1000 + i}", 2, None])  # a label instead of the id
+    ws.append([None, None, "teaching", "MAT-9999", "sehr gut", None])  # not a number: held back at reading
     wb.save(xlsx)
     csv_path = write_template(raw, "karolinska", "2023/24", "csv", "aggregated")
     with open(csv_path, "a", encoding="utf-8") as fh:
@@ -71,8 +73,10 @@ def test_filled_templates_are_accepted_by_ims_ingest(home: Path):
     res = RUNNER.invoke(app, ["ingest", str(raw / "student_survey"), "--json"])
     assert res.exit_code == 0, res.output
     results = {r["school_id"]: r for r in json.loads(res.stdout)}
-    assert {s: r["status"] for s, r in results.items()} == {"charite": "accepted", "karolinska": "accepted"}
-    assert results["charite"]["rows_in"] == 32 and results["karolinska"]["rows_in"] == 2
+    assert {s: r["status"] for s, r in results.items()} == {"charite": "accepted_with_quarantine",
+                                                           "karolinska": "accepted"}
+    assert results["charite"]["rows_in"] == 33 and results["karolinska"]["rows_in"] == 2
+    assert results["charite"]["rows_quarantined"] == 1
 
     from ims_indicators.survey.che import compute_survey
     from ims_indicators.warehouse import open_warehouse
@@ -81,6 +85,9 @@ def test_filled_templates_are_accepted_by_ims_ingest(home: Path):
         refs = [r[0] for r in con.execute("SELECT DISTINCT respondent_ref FROM curated.student_survey "
                                           "WHERE respondent_ref IS NOT NULL").fetchall()]
         assert len(refs) == 16 and not any(r.startswith("MAT-") for r in refs)  # pseudonymised at ingest
+        (held,) = con.execute("SELECT row_json, reason FROM meta.quarantine").fetchall()
+        assert "score 'sehr gut' is not a whole number" in held[1]
+        assert "MAT-" not in held[0] and json.loads(held[0])["respondent_ref"].startswith("p_")  # not even there
         assert compute_survey(con) == 4
         got = {(s, i): n for s, i, n in con.execute("SELECT school_id, item, n FROM marts.survey_items").fetchall()}
     assert got == {("charite", "teaching"): 16, ("charite", "exam_organisation"): 16,
@@ -90,8 +97,12 @@ def test_filled_templates_are_accepted_by_ims_ingest(home: Path):
 @pytest.fixture(scope="module")
 def demo_survey(tmp_path_factory):
     """The demo network's survey files written and ingested into a fresh IMS_HOME."""
+    from ims_indicators.benchmark import compute_benchmarks
     from ims_indicators.demo import network as net
+    from ims_indicators.demo.generate import schools_csv
+    from ims_indicators.indicators import compute_indicators
     from ims_indicators.ingest import ingest_paths
+    from ims_indicators.report import write_reports
     from ims_indicators.survey.che import compute_survey
     from ims_indicators.survey.demo import write_demo_survey
     from ims_indicators.warehouse import open_warehouse
@@ -100,15 +111,23 @@ def demo_survey(tmp_path_factory):
     repo = Path(__file__).resolve().parents[2]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("IMS_HOME", str(root))
-        mp.setenv("IMS_EXPECTATIONS_DIR", str(repo / "expectations"))
-        files = write_demo_survey(root / "data" / "raw", net.SCHOOLS, net.YEARS, random.Random("2024:survey"))
+        for name, env in (("expectations", "IMS_EXPECTATIONS_DIR"), ("catalogue/indicators.yaml", "IMS_CATALOGUE"),
+                          ("catalogue/peer_sets.yaml", "IMS_PEER_SETS"), ("models", "IMS_MODELS_DIR")):
+            mp.setenv(env, str(repo / name))
+        raw = root / "data" / "raw"
+        files = write_demo_survey(raw, net.SCHOOLS, net.YEARS, random.Random("2024:survey"))
+        (raw / "schools.csv").write_bytes(schools_csv())
         with open_warehouse() as con:
-            report = ingest_paths(con, [root / "data" / "raw" / "student_survey"])
+            ingest_paths(con, [raw / "schools.csv"])
+            report = ingest_paths(con, [raw / "student_survey"])
             compute_survey(con)
             items = con.execute("SELECT * FROM marts.survey_items").df()
             findings = con.execute("SELECT severity, count(*) FROM meta.validation_runs WHERE NOT success "
-                                   "GROUP BY ALL").fetchall()
-    return root, files, report, items, dict(findings)
+                                   "AND dataset = 'student_survey' GROUP BY ALL").fetchall()
+            compute_indicators(con)
+            compute_benchmarks(con)
+            written = write_reports(con, root / "reports")
+    return root, files, report, items, dict(findings), written
 
 
 def test_demo_survey_is_deterministic_and_varied(tmp_path: Path, demo_survey):
@@ -129,7 +148,7 @@ def test_demo_survey_is_deterministic_and_varied(tmp_path: Path, demo_survey):
 
 
 def test_demo_survey_files_ingest_clean(demo_survey):
-    _, files, report, items, findings = demo_survey
+    _, files, report, items, findings, _ = demo_survey
     assert report.summary()["statuses"] == {"accepted": len(files)}
     assert report.summary()["rows_quarantined"] == 0 and "critical" not in findings
     assert findings.get("warning", 0) >= 1  # items under 15 responses (aggregated form) are reported
@@ -139,3 +158,49 @@ def test_demo_survey_files_ingest_clean(demo_survey):
     assert set(small.loc[small["form"] == "aggregated", "school_id"]) and set(
         small.loc[small["form"] == "respondents", "school_id"])
     assert {"top", "middle", "bottom"} <= set(items["che_group"].dropna())
+
+
+def test_reports_show_the_survey_dimension(demo_survey):
+    """The overview and a school page carry the survey section and chart; the dimension is named."""
+    root, _, _, items, _, written = demo_survey
+    index = Path(written["index"]).read_text(encoding="utf-8")
+    assert 'id="survey"' in index and 'data-chart="survey-network"' in index and 'href="#survey"' in index
+    assert "Teaching and learning experience" in index
+    school = items[items["n"] >= 15]["school_id"].iloc[0]
+    page = (root / "reports" / "schools" / f"{school}.html").read_text(encoding="utf-8")
+    assert 'id="survey"' in page and 'data-chart="survey"' in page and 'data-dimension="teaching_learning"' in page
+    assert not re.search(r"p_[0-9a-f]{16}", page)  # no respondent pseudonym reaches a page
+    none = min(set(net_ids()) - set(items["school_id"]))  # a school that did not take part
+    page = (root / "reports" / "schools" / f"{none}.html").read_text(encoding="utf-8")
+    assert 'id="survey"' not in page
+
+
+def net_ids() -> list[str]:
+    from ims_indicators.demo import network as net
+
+    return [s.school_id for s in net.SCHOOLS]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium (make chromium)")
+def test_survey_chart_renders_in_a_browser(demo_survey):
+    """The school page's survey chart draws offline in headless Chromium: error bars, peer mean, no errors."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    root, _, _, items, _, _ = demo_survey
+    school = items[(items["academic_year"] == "2023/24") & items["che_group"].notna()]["school_id"].iloc[0]
+    problems: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        ctx = browser.new_context(offline=True)
+        page = ctx.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto((root / "reports" / "schools" / f"{school}.html").resolve().as_uri(), wait_until="load")
+        chart = page.locator('[data-chart="survey"]')
+        chart.locator(".main-svg").first.wait_for(timeout=60_000)
+        assert chart.locator("g.errorbar").count() >= 1
+        legend = chart.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+        assert "peer mean" in legend and any("group" in t for t in legend)
+        browser.close()
+    assert not problems

@@ -14,4 +14,4 @@ WITH rejected AS (
     SELECT (kept.data_row + 1 + coalesce(b.j, 0))::BIGINT AS source_row, kept.* EXCLUDE (n_rows)
     FROM kept ASOF LEFT JOIN rows_before b ON kept.data_row > b.n_before
 )
-SELECT * FROM final ORDER BY source_row;
+SELECT * FROM final;

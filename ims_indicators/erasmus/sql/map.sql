@@ -3,8 +3,18 @@
 -- organisation is, 'incoming' (a row between two registry schools gives one row to each). The partner is the
 -- other side. Mapping tables: mapping.sql. Reads _erasmus_rows (lines.sql), writes _erasmus_mapped.
 CREATE OR REPLACE TEMP TABLE _erasmus_mapped AS
-WITH rows AS (
+WITH rows AS NOT MATERIALIZED (
     SELECT * FROM _erasmus_rows
+), activity_lookup AS (  -- the mapping tables are matched on the few distinct published values, then joined back
+    SELECT a.activity_text, am.participant_type, am.activity
+    FROM (SELECT DISTINCT erasmus_value(activity_mob) AS activity_text FROM _erasmus_rows) a
+    LEFT JOIN _erasmus_activity_map am ON lower(a.activity_text) LIKE am.pattern
+    QUALIFY row_number() OVER (PARTITION BY a.activity_text ORDER BY am.priority NULLS LAST) = 1
+), level_lookup AS (
+    SELECT l.level_text, lm.programme_level
+    FROM (SELECT DISTINCT erasmus_value(education_level) AS level_text FROM _erasmus_rows) l
+    LEFT JOIN _erasmus_level_map lm ON lower(l.level_text) LIKE lm.pattern
+    QUALIFY row_number() OVER (PARTITION BY l.level_text ORDER BY lm.pattern) = 1
 ), sides AS (
     SELECT rows.*, 'outgoing' AS direction, sending_school AS school_id,
            receiving_country AS partner_country_text, receiving_organisation AS partner_organisation
@@ -35,14 +45,12 @@ WITH rows AS (
            CASE length(y.y2) WHEN 4 THEN TRY_CAST(y.y2 AS INTEGER)
                 WHEN 2 THEN TRY_CAST(y.y1 AS INTEGER) // 100 * 100 + TRY_CAST(y.y2 AS INTEGER) END AS y2_raw
     FROM cleaned
-), activity AS (
-    SELECT years.*, am.participant_type AS activity_type, am.activity AS mapped_activity
-    FROM years LEFT JOIN _erasmus_activity_map am ON lower(years.activity_text) LIKE am.pattern
-    QUALIFY row_number() OVER (PARTITION BY years.data_row, years.direction ORDER BY am.priority NULLS LAST) = 1
 ), level AS (
-    SELECT activity.*, lm.programme_level AS mapped_level
-    FROM activity LEFT JOIN _erasmus_level_map lm ON lower(activity.level_text) LIKE lm.pattern
-    QUALIFY row_number() OVER (PARTITION BY activity.data_row, activity.direction ORDER BY lm.pattern) = 1
+    SELECT years.*, al.participant_type AS activity_type, al.activity AS mapped_activity,
+           ll.programme_level AS mapped_level
+    FROM years
+    LEFT JOIN activity_lookup al ON al.activity_text = years.activity_text
+    LEFT JOIN level_lookup ll ON ll.level_text = years.level_text
 ), typed AS (
     SELECT level.*,
            coalesce(level.activity_type, pm.participant_type) AS participant_type,  -- the profile if the activity does not say
@@ -106,13 +114,7 @@ WITH rows AS (
         -- as received, for the checks' messages and the quarantine
         sending_school, receiving_school,
         year_text, start_text, end_text, participants_text, activity_text AS activity_received,
-        erasmus_value(partner_country_text) AS partner_country_received,
-        struct_pack(
-            project_reference, academic_year, start_month, end_month, duration_days, activity_mob,
-            field_of_education, nationality, education_level, gender, participant_profile, special_needs,
-            fewer_opportunities, group_leader, age, sending_country, sending_city, sending_organisation,
-            sending_erasmus_code, receiving_country, receiving_city, receiving_organisation,
-            receiving_erasmus_code, participants) AS received
+        erasmus_value(partner_country_text) AS partner_country_received
     FROM typed
 )
-SELECT * FROM final ORDER BY school_id, academic_year, source_row, direction;
+SELECT * FROM final;
