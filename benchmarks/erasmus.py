@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_erasmus import REGISTRY, make_erasmus  # noqa: E402
+from make_erasmus import REGISTRY, make_erasmus
 
 WRAPPER = """
 import json, resource, subprocess, sys, time

@@ -99,11 +99,11 @@ def generate(db: Path, rows: int, per_submission: int) -> None:
 
 def sql_rules(con, ids: list[str]) -> tuple[float, set]:
     """The same rules in one DuckDB query (plus the same cross-check SQL): (seconds, violating rows)."""
+    import pandas as pd
+
     from ims_indicators.contracts import contract
     from ims_indicators.validate.cross import run_checks
     from ims_indicators.validate.suites import country_codes
-
-    import pandas as pd
 
     spec = contract("mobility")
     cols = ", ".join(spec.names)

@@ -159,10 +159,13 @@ def rebuild(
 
 
 from ims_indicators.demo.cli import demo_command  # noqa: E402
+from ims_indicators.indicators.cli import benchmark_command, indicators_command  # noqa: E402
 from ims_indicators.score.cli import score_command  # noqa: E402
 from pipelines.cli import run_command, serve_command  # noqa: E402 - Prefect is imported inside the commands
 
 app.command("demo-data")(demo_command)
+app.command("indicators")(indicators_command)
+app.command("benchmark")(benchmark_command)
 app.command("score")(score_command)
 app.command("run")(run_command)
 app.command("serve")(serve_command)

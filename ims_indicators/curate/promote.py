@@ -73,7 +73,10 @@ def _promote(con: duckdb.DuckDBPyConnection, dataset: str, per_year: bool, sub: 
     """Make this submission the current one for its key; older ones for the key are superseded."""
     sid = sub["submission_id"]
     cols = ", ".join(quote_ident(c) for c in ("submission_id", "source_row", *contract(dataset).names))
-    if per_year:
+    if per_year and sub["source"] == "erasmus_open_data":  # ims_indicators/erasmus decides what a file supersedes
+        older = []
+        con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id = ?", [sid])
+    elif per_year:
         older = [r[0] for r in con.execute(
             """SELECT submission_id FROM meta.submissions WHERE dataset = ? AND school_id = ? AND academic_year = ?
                AND source = ? AND submission_id <> ? AND status IN ('accepted', 'accepted_with_quarantine')

@@ -191,4 +191,27 @@ def generate_demo(out: Path, seed: int = 2024, progress: Progress | None = None)
         out=out,
     )
     _write(out / MANIFEST, manifest.to_json().encode("utf-8"))
+    stamp_received(out, files, seed)
     return manifest
+
+
+def stamp_received(out: Path, files: list[dict], seed: int) -> None:
+    """Give each file the modification time of a plausible receipt date (ingest takes it as received_at).
+
+    The network's deadline is 31 October after the academic year ends (31 August); most schools send in
+    September or October, some weeks late. Deterministic for a seed.
+    """
+    import datetime as dt
+    import os
+    import random
+
+    rng = random.Random(f"{seed}:received")
+    for f in files:
+        year = f.get("academic_year")
+        if not year:
+            when = dt.datetime(2019, 9, 1, 9, 0)
+        else:
+            end = dt.datetime(int(str(year)[:4]) + 1, 8, 31, 9, 0)
+            when = end + dt.timedelta(days=rng.randint(10, 75), minutes=rng.randint(0, 480))
+        stamp = when.timestamp()
+        os.utime(out / f["path"], (stamp, stamp))

@@ -47,19 +47,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("start_month", "end_month", "activity_mob", "sending_country", "sending_erasmus_code",
             "receiving_country", "receiving_erasmus_code", "participants")
 
-CURRENT = tuple(s.strip() for s in """Project Reference;Academic Year;Mobility Start Month;Mobility End Month;
-Mobility Duration;Activity (mob);Field of Education;Participant Nationality;Education Level;Participant Gender;
-Participant Profile;Special Needs;Fewer Opportunities;GroupLeader;Participant Age;Sending Country Code;Sending City;
-Sending Organization;Sending Organisation Erasmus Code;Receiving Country Code;Receiving City;Receiving Organization;
-Receiving Organisation Erasmus Code;Participants""".split(";"))
+CURRENT = tuple(s.strip() for s in ["Project Reference", "Academic Year", "Mobility Start Month", "Mobility End Month", "\nMobility Duration", "Activity (mob)", "Field of Education", "Participant Nationality", "Education Level", "Participant Gender", "\nParticipant Profile", "Special Needs", "Fewer Opportunities", "GroupLeader", "Participant Age", "Sending Country Code", "Sending City", "\nSending Organization", "Sending Organisation Erasmus Code", "Receiving Country Code", "Receiving City", "Receiving Organization", "\nReceiving Organisation Erasmus Code", "Participants"])
 
 # The files of the first Erasmus+ years (calls 2014-2015): no field of education, no fewer-opportunities or
 # group-leader flags, and "Organization" in the Erasmus-code headers.
-KA1_2014 = tuple(s.strip() for s in """Project Reference;Academic Year;Mobility Start Month;Mobility End Month;
-Mobility Duration;Activity (mob);Participant Nationality;Education Level;Participant Gender;Participant Profile;
-Special Needs;Participant Age;Sending Country Code;Sending City;Sending Organization;
-Sending Organization Erasmus Code;Receiving Country Code;Receiving City;Receiving Organization;
-Receiving Organization Erasmus Code;Participants""".split(";"))
+KA1_2014 = tuple(s.strip() for s in ["Project Reference", "Academic Year", "Mobility Start Month", "Mobility End Month", "\nMobility Duration", "Activity (mob)", "Participant Nationality", "Education Level", "Participant Gender", "Participant Profile", "\nSpecial Needs", "Participant Age", "Sending Country Code", "Sending City", "Sending Organization", "\nSending Organization Erasmus Code", "Receiving Country Code", "Receiving City", "Receiving Organization", "\nReceiving Organization Erasmus Code", "Participants"])
 
 LAYOUTS: dict[str, tuple[str, ...]] = {"ka1-2016+": CURRENT, "ka1-2014": KA1_2014}
 

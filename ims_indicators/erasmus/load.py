@@ -9,8 +9,8 @@ contract (``sql/map.sql``, tables in ``sql/mapping.sql``), checked by the mobili
 * one submission per file × school × academic year (``meta.submissions``, with status and row counts), its
   rows in ``staging.mobility``/``curated.mobility`` and, beyond the contract, ``staging/curated.erasmus_mobility``
   (field of education, ISCED-F code, …), joined on (submission_id, source_row);
-* one record of the file itself (``erasmus_open_data.mobility.file.<sha12>``): its corrupt lines and its rows
-  without an academic year are quarantined there with their line numbers;
+* one record of the file itself (``erasmus_open_data.mobility.file.<sha12>``, status ``loaded``, school and year
+  empty): its corrupt lines and its rows without an academic year are quarantined there with their line numbers;
 * open-data rows never replace a school's own rows. A new open-data submission supersedes the earlier
   open-data submissions of the same school and year that came from a file of the same name or share a
   project reference with it (a corrected release); files of other projects (another call year) add up.
@@ -27,18 +27,18 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
 
 from ims_indicators import settings
-from ims_indicators.contracts import contract, year_slug
-from ims_indicators.errors import InputRefused
+from ims_indicators.contracts import contract
 from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
+from ims_indicators.errors import InputRefused
 from ims_indicators.ingest.stage import SubmissionKey, keep_rejected, submission_id
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
@@ -299,7 +299,9 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
                             *EXTRA_COLUMNS])
     params = {"file_sid": file_sid, "now": now}  # DuckDB refuses unused named parameters: bind exactly these
     file_quarantined = result.rows_corrupt + result.rows_without_year
-    file_status = "accepted_with_quarantine" if file_quarantined else "accepted"
+    # 'loaded', not 'accepted': the file is no submission of one school and year, and revalidation (which takes
+    # every accepted submission) has nothing to check in it; its corrupt lines are quarantined under it
+    file_status = "loaded"
     file_reason = (f"{result.rows_read:,} rows read: {result.rows_registry:,} for registry schools, "
                    f"{result.rows_dropped_not_registry + result.rows_dropped_no_code:,} dropped (not a registry "
                    f"school), {result.rows_corrupt:,} corrupt line(s), {result.rows_without_year:,} without an "
@@ -394,13 +396,14 @@ def _promote(con: duckdb.DuckDBPyConnection, file_name: str) -> None:
         con.execute(f"DELETE FROM {table} WHERE submission_id IN (SELECT old_id FROM _erasmus_older)")
     names = ("submission_id", "source_row", *contract("mobility").names)
     cols = ", ".join(quote_ident(c) for c in names)
-    kept = """JOIN _erasmus_subs n ON n.submission_id = s.submission_id
-              WHERE n.status <> 'rejected' AND NOT EXISTS (SELECT 1 FROM meta.quarantine q
-                    WHERE q.submission_id = s.submission_id AND q.source_row = s.source_row)
-              ORDER BY s.submission_id, s.source_row, s.direction"""
-    con.execute(f"INSERT INTO curated.mobility ({cols}) SELECT {', '.join('s.' + quote_ident(c) for c in names)} "
-                f"FROM staging.mobility s {kept}")
-    con.execute(f"INSERT INTO curated.erasmus_mobility SELECT s.* FROM staging.erasmus_mobility s {kept}")
+    current = "JOIN _erasmus_subs n ON n.submission_id = s.submission_id WHERE n.status <> 'rejected'"
+    order = "ORDER BY s.submission_id, s.source_row, s.direction"
+    con.execute(f"""INSERT INTO curated.mobility ({cols}) SELECT {', '.join('s.' + quote_ident(c) for c in names)}
+                    FROM staging.mobility s {current} AND NOT EXISTS (SELECT 1 FROM meta.quarantine q
+                         WHERE q.submission_id = s.submission_id AND q.source_row = s.source_row) {order}""")
+    # every row of the current submissions (held-back ones too): joined from curated.mobility, it stays right
+    # when `ims validate --all` releases or holds back rows later
+    con.execute(f"INSERT INTO curated.erasmus_mobility SELECT s.* FROM staging.erasmus_mobility s {current} {order}")
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, fingerprint: str, sha: str, path: Path,

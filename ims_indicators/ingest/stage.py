@@ -110,7 +110,7 @@ def submission_id(key: SubmissionKey, sha: str, source: str = SOURCE_SCHOOL) -> 
 def _atomic_copy(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    shutil.copyfile(src, tmp)
+    shutil.copy2(src, tmp)  # keeps the modification time: the receipt time of a file dropped in
     os.replace(tmp, dest)
 
 
@@ -146,6 +146,14 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def received_at(path: Path) -> dt.datetime:
+    """When a file arrived: its modification time where it was dropped (kept by our copies), never later than now.
+
+    A rebuild from data/raw therefore records the same receipt times as the original ingest.
+    """
+    return min(dt.datetime.fromtimestamp(path.stat().st_mtime), dt.datetime.now())
+
+
 def existing(con: duckdb.DuckDBPyConnection, sub_id: str) -> dict | None:
     row = con.execute("SELECT status, reason, rows_in, rows_quarantined FROM meta.submissions WHERE submission_id = ?",
                       [sub_id]).fetchall()
@@ -163,7 +171,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, key: Submission
                        stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0)""",
                     [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, _relative(stored), sha,
-                     dt.datetime.now(), reason])
+                     received_at(path), reason])
     # the same refused bytes again: nothing new is recorded, but the sender is told again why
     return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, "rejected", reason)
 
@@ -220,7 +228,7 @@ def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey
                        file_name, stored_path, sha256, received_at, status, rows_in, rows_quarantined)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)""",
                     [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, _relative(stored), sha,
-                     now, rows_in, len({f["source_row"] for f in failures})])
+                     received_at(stored), rows_in, len({f["source_row"] for f in failures})])
         con.execute(f"""INSERT INTO staging.{key.dataset} (submission_id, source_row, {', '.join(map(quote_ident, cols))})
                         SELECT $sub_id, source_row, {', '.join(select)} FROM {typed}""", params)
         if failures:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,7 +11,7 @@ def validate_command(
     all_: Annotated[bool, typer.Option("--all", help="Re-check every current accepted submission from staging "
                                                      "(after a suite changed): release rows that now pass, hold "
                                                      "back rows that now fail.")] = False,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Only this dataset.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
     """Validate staged data: GX suites and cross-dataset checks, quarantine, promote, stewards' report.

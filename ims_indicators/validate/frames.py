@@ -10,7 +10,7 @@ over the whole submission (``_copy_no``). Memory stays flat however big the stag
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import duckdb
 import pandas as pd

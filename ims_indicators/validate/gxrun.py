@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import os
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -76,7 +76,7 @@ def make_runner(dataset: str, suite_json: dict, *, mode: str = "file", docs: boo
         actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[SITE]))
     try:
         suite = ctx.suites.add_or_update(gx.ExpectationSuite(**suite_json))
-    except Exception as exc:  # noqa: BLE001 - pydantic/GX errors: say which suite is broken
+    except Exception as exc:
         raise SuiteError(f"expectations/{dataset}.json: cannot be read as a Great Expectations suite "
                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]})") from exc
     source = _get_or_add(ctx.data_sources.get, ctx.data_sources.add_pandas, "staging")
@@ -206,8 +206,9 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                 hits = (res.result or {}).get("unexpected_index_list") or []
                 if res.success or not hits:
                     continue
-                keys = pd.DataFrame({"submission_id": pd.Series([h["submission_id"] for h in hits], dtype=df["submission_id"].dtype),
-                                     "source_row": pd.Series([int(h["source_row"]) for h in hits], dtype="int64")})
+                keys = pd.DataFrame({
+                    "submission_id": pd.Series([h["submission_id"] for h in hits], dtype=df["submission_id"].dtype),
+                    "source_row": pd.Series([int(h["source_row"]) for h in hits], dtype="int64")})
                 rows = keys.drop_duplicates().merge(df, on=INDEX, how="left").to_dict("records")
                 if "{_group_rows}" in template:
                     _add_group_rows(rows, cols)

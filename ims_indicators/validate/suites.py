@@ -10,7 +10,8 @@ The frame GX sees is a staging table plus helper columns computed in DuckDB (see
 ``_copy_no`` (1 for the first of identical rows in a submission), ``_first_row`` (source row of that
 first copy) and ``_year_start``/``_year_end`` (the academic year, 1 September – 31 August).
 
-Regenerate the files from the contracts with ``python -m ims_indicators.validate.suites [--force] [DIR]``.
+Write missing files from the contracts with ``python -m ims_indicators.validate.suites [--dir DIR]``; regenerate
+named ones with ``--force mobility staffing`` (the file is the reviewed truth: a regenerated one loses edits).
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ AT_MOST = {
 }
 # The mobility must overlap its academic year (a few start in August with a language course).
 YEAR_OVERLAP = [
-    ("_year_start", "end_date", "the mobility ends on {end_date}, before the academic year {academic_year} "
-                                "begins ({_year_start})"),
-    ("start_date", "_year_end", "the mobility starts on {start_date}, after the academic year {academic_year} "
-                                "ends ({_year_end})"),
+    ("_year_start", "end_date",
+     "the mobility ends on {end_date}, before the academic year {academic_year} begins ({_year_start})",
+     "the mobility ends on or after the first day of its academic year (1 September)"),
+    ("start_date", "_year_end",
+     "the mobility starts on {start_date}, after the academic year {academic_year} ends ({_year_end})",
+     "the mobility starts on or before the last day of its academic year (31 August)"),
 ]
 HELPER_COLUMNS = ("_copy_no", "_first_row", "_year_start", "_year_end")
 
@@ -109,10 +112,10 @@ def build_suite(dataset: str):
                                                         ignore_row_if="either_value_is_missing"), family, reason,
             f"{small} is not after {large}" if family == "date_order" else f"{small} is at most {large}")
     if dataset == "mobility":
-        for small, large, reason in YEAR_OVERLAP:
+        for small, large, reason, description in YEAR_OVERLAP:
             add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=large, column_B=small, or_equal=True,
                                                             ignore_row_if="either_value_is_missing"),
-                "academic_year", reason, "the mobility overlaps its academic year (1 September – 31 August)")
+                "academic_year", reason, description)
     add(gxe.ExpectColumnValuesToBeBetween(column="_copy_no", min_value=1, max_value=1), "duplicate_row",
         "row {source_row} repeats row {_first_row} exactly (the first copy is kept)",
         "no row repeats an earlier row of the submission exactly (later copies are held back)")
@@ -158,12 +161,19 @@ def load_suite(dataset: str, folder: Path | None = None) -> dict:
 
 
 def main(argv: list[str]) -> int:  # pragma: no cover - maintenance entry point
-    force = "--force" in argv
-    args = [a for a in argv if not a.startswith("--")]
-    folder = Path(args[0]) if args else settings.expectations_dir()
-    for dataset in settings.DATASETS:
-        if force or not suite_path(dataset, folder).exists():
-            print(write_suite(dataset, folder))
+    """Write missing suites; ``--force DATASET…`` regenerates the named ones (a reviewed edit is lost)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m ims_indicators.validate.suites", description=main.__doc__)
+    ap.add_argument("datasets", nargs="*", help="datasets (default: every missing suite)")
+    ap.add_argument("--dir", type=Path, default=None, help="folder (default: IMS_EXPECTATIONS_DIR or expectations/)")
+    ap.add_argument("--force", action="store_true", help="overwrite the named datasets' files")
+    args = ap.parse_args(argv)
+    if args.force and not args.datasets:
+        ap.error("--force needs the dataset names to overwrite")
+    for dataset in args.datasets or settings.DATASETS:
+        if args.force or not suite_path(dataset, args.dir).exists():
+            print(write_suite(dataset, args.dir))
     return 0
 
 

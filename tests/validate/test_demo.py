@@ -56,7 +56,7 @@ def test_quarantined_rows_never_reach_curated_or_parquet(demo):
                              "ON q.submission_id = c.submission_id AND q.source_row = c.source_row").fetchall()[0][0]
         assert leaked == 0, ds
         glob = str(home / "data" / "curated" / ds / "*" / "*.parquet")
-        leaked = con.execute(f"SELECT count(*) FROM read_parquet(?, hive_partitioning = false) c JOIN meta.quarantine q "
+        leaked = con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false) c JOIN meta.quarantine q "
                              "ON q.submission_id = c.submission_id AND q.source_row = c.source_row", [glob]).fetchall()[0][0]
         assert leaked == 0, ds
         # and every other staged row of a current accepted submission did reach curated

@@ -152,16 +152,16 @@ CASES = [
     Case("mobility", "cross: outgoing students above enrolment",
          [row("mobility", participants=6), row("mobility", mobility_ref="M2", participants=3)],
          {3: ("outgoing_students_within_enrolment",
-              r"^outgoing student mobilities of alpha in 2023/24 add up to 10 participants, more than its 9 "
-              r"enrolled students; this row's 6 participant\(s\)")}),
+              (r"^outgoing student mobilities of alpha in 2023/24 add up to 10 participants, more than its 9 "
+              r"enrolled students; this row's 6 participant\(s\)"))}),
     Case("mobility", "cross: staff mobilities above headcount",
          [row("mobility", participant_type="staff", activity="teaching", programme_level=None, ects_earned=None,
               ects_recognised=None, participants=2),
           row("mobility", mobility_ref="M2", participant_type="staff", activity="teaching", programme_level=None,
               ects_earned=None, ects_recognised=None, participants=2)],
          {4: ("staff_mobility_within_headcount",
-              r"^outgoing staff mobilities of alpha in 2023/24 add up to 4 participants, more than its staff "
-              r"headcount of 3")}),
+              (r"^outgoing staff mobilities of alpha in 2023/24 add up to 4 participants, more than its staff "
+              r"headcount of 3"))}),
 ]
 CROSS = {"school_registered", "outgoing_students_within_enrolment", "staff_mobility_within_headcount"}
 

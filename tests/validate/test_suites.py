@@ -65,5 +65,5 @@ def test_cli_import_does_not_import_great_expectations():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     helped = subprocess.run([sys.executable, "-m", "ims_indicators.cli", "validate", "--help"], capture_output=True,
-                            text=True)
+                            text=True, check=False)
     assert helped.returncode == 0 and "--all" in helped.stdout

@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS staging.erasmus_mobility (
     participants           BIGINT
 );
 
+-- curated.erasmus_mobility: every row of the current (not superseded, not rejected) open-data submissions, the
+-- rows held back included. Join it from curated.mobility, which holds only the rows that passed:
+--   FROM curated.mobility m JOIN curated.erasmus_mobility e USING (submission_id, source_row, direction)
 CREATE TABLE IF NOT EXISTS curated.erasmus_mobility AS SELECT * FROM staging.erasmus_mobility LIMIT 0;
 
 -- One row per load of an open-data file: what was read, kept, dropped and held back.
