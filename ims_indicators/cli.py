@@ -61,6 +61,7 @@ def ingest(
     from ims_indicators.ingest import ingest_paths
     from ims_indicators.ingest.stage import discover
     from ims_indicators.lock import writer_lock
+    from ims_indicators.validate.gxrun import SuiteError
     from ims_indicators.warehouse import open_warehouse
 
     missing = [p for p in paths if not p.exists()]
@@ -84,6 +85,8 @@ def ingest(
             report = ingest_paths(con, files, dataset=dataset, school_id=school, academic_year=year, progress=step)
     except WarehouseBusy as exc:
         fail(str(exc))
+    except SuiteError as exc:
+        fail(f"validation could not run: {exc}")
     results = [r.as_dict() for r in report.results]
     if as_json:
         print_json(results)

@@ -21,8 +21,9 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 # imported while the temporary Prefect server starts, so the first stages do not pay for them
-PREWARM = ("pandas", "ims_indicators.ingest", "ims_indicators.validate", "ims_indicators.indicators",
-           "ims_indicators.benchmark", "ims_indicators.score.warehouse", "ims_indicators.report")
+PREWARM = ("great_expectations", "ims_indicators.ingest", "ims_indicators.validate.run", "ims_indicators.indicators",
+           "ims_indicators.benchmark", "ims_indicators.score.warehouse", "ims_indicators.report.build",
+           "plotly.graph_objects")
 
 
 def _fail(message: str) -> None:

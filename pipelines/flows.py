@@ -89,7 +89,7 @@ def _describe_validate(r: dict) -> str:
 
 def _describe_score(r: dict) -> str:
     decisions = ", ".join(f"{n} {k}" for k, n in r["decisions"].items())
-    return f"{r['model']}: {decisions}"
+    return f"{r['model']}: {decisions} (school-years)"
 
 
 def _describe_report(r: dict) -> str:
@@ -128,7 +128,7 @@ def _counts(summary: dict, c: dict) -> None:
     for m, n in c["marts"].items():
         counts[f"rows marts.{m}"] = n
     for d, n in c["decisions"].items():
-        counts[f"label {d}"] = n
+        counts[f"label {d} ({c.get('label_year')})"] = n
     summary["warehouse"] = c
 
 

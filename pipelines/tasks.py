@@ -11,7 +11,6 @@ Rules every task keeps:
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -258,23 +257,22 @@ def warehouse_counts() -> dict:
             con, "SELECT table_schema, table_name FROM information_schema.tables")}
         subs = {r["status"]: int(r["n"]) for r in rows(
             con, "SELECT status, count(*) AS n FROM meta.submissions WHERE superseded_by IS NULL GROUP BY status")}
-        quarantined = rows(con, "SELECT count(*) AS n FROM meta.quarantine")[0]["n"]
+        quarantined = rows(con, """SELECT count(*) AS n FROM (SELECT DISTINCT q.submission_id, q.source_row
+                                   FROM meta.quarantine AS q JOIN meta.submissions AS s USING (submission_id)
+                                   WHERE s.superseded_by IS NULL)""")[0]["n"]
         curated = {ds: int(rows(con, f"SELECT count(*) AS n FROM curated.{ds}")[0]["n"])
                    for ds in DATASETS if ("curated", ds) in tables}
         marts = {m: int(rows(con, f"SELECT count(*) AS n FROM marts.{m}")[0]["n"])
                  for m in MARTS if ("marts", m) in tables}
-        decisions = {}
+        decisions, label_year = {}, None
         if ("marts", "label_results") in tables:
             cols = {r["column_name"] for r in rows(con, "SELECT column_name FROM information_schema.columns "
                                                         "WHERE table_schema = 'marts' AND table_name = 'label_results'")}
-            if "decision" in cols:
-                decisions = {str(r["decision"]): int(r["n"]) for r in rows(
-                    con, "SELECT decision, count(*) AS n FROM marts.label_results GROUP BY ALL ORDER BY 1")}
+            if {"decision", "academic_year"} <= cols:  # the label as it stands: the latest year scored
+                found = rows(con, """SELECT academic_year, decision, count(*) AS n FROM marts.label_results
+                                     WHERE academic_year = (SELECT max(academic_year) FROM marts.label_results)
+                                     GROUP BY ALL ORDER BY 2""")
+                decisions = {str(r["decision"]): int(r["n"]) for r in found}
+                label_year = found[0]["academic_year"] if found else None
     return {"submissions": subs, "rows_quarantined": int(quarantined), "curated": curated, "marts": marts,
-            "decisions": decisions}
-
-
-def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    t = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t
+            "decisions": decisions, "label_year": label_year}

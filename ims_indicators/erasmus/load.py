@@ -52,6 +52,7 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "fewer_opportunities", "group_leader", "sending_country", "sending_organisation",
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
                  "participants")
+MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 TEMP_TABLES = ("_erasmus_scan", "_erasmus_rows", "_erasmus_mapped", "_erasmus_violations", "_erasmus_subs",
                "_erasmus_older", "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
 
@@ -513,6 +514,8 @@ def load_erasmus(con: duckdb.DuckDBPyConnection, paths: list[Path], *, progress:
     files = discover([Path(p) for p in paths])
     fingerprint = prepare_registry(con)
     results: list[FileResult] = []
+    limit_before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])  # beyond it DuckDB spills to disk: RSS stays bounded
     try:
         for path in files:
             results.append(load_file(con, path, fingerprint, progress))
@@ -521,6 +524,7 @@ def load_erasmus(con: duckdb.DuckDBPyConnection, paths: list[Path], *, progress:
     finally:
         for t in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+        con.execute("SET memory_limit = ?", [limit_before])
     years = {s["academic_year"] for r in results if r.status == "loaded" for s in r.submissions
              if s["new"] and s["status"] != "rejected"}
     published = publish_years(con, years) if publish and years else []

@@ -6,11 +6,12 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from ims_indicators.contracts import contract
 from ims_indicators.warehouse import sql_text
 
-# check name -> datasets it guards
+# check name -> datasets it guards ("*": every per-year dataset, i.e. all but the registry)
 CHECKS: dict[str, tuple[str, ...]] = {
-    "school_registered": ("enrolment", "mobility", "staffing", "accreditation"),
+    "school_registered": ("*",),
     "outgoing_students_within_enrolment": ("mobility",),
     "staff_mobility_within_headcount": ("mobility",),
 }
@@ -22,7 +23,8 @@ DESCRIPTIONS = {
 
 
 def checks_for(dataset: str) -> list[str]:
-    return [name for name, datasets in CHECKS.items() if dataset in datasets]
+    per_year = contract(dataset).per_year
+    return [name for name, datasets in CHECKS.items() if dataset in datasets or ("*" in datasets and per_year)]
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],

@@ -194,6 +194,7 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                 meta = cfg.meta or {}
                 severity = getattr(cfg.severity, "value", cfg.severity) or "critical"
                 cols = _columns(kwargs)
+                data_cols = ",".join(c for c in cols if not c.startswith("_")) or None  # no helper names for stewards
                 ident = (cfg.id or f"{i}:{cfg.type}:{','.join(cols)}")
                 template = meta.get("reason") or f"{cfg.type} failed on {', '.join(cols)}"
                 for sid, n in per_sub.items():
@@ -220,7 +221,7 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                     if len(o.values) < 20:
                         o.values.append(f"row {source_row}: {reason}")
                     findings.append({"submission_id": sid, "source_row": source_row, "rule": cfg.type,
-                                     "column": ",".join(cols) or None, "severity": str(severity),
+                                     "column": data_cols, "severity": str(severity),
                                      "reason": reason})
     return findings, outcomes
 

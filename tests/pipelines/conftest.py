@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,8 @@ def prefect_backend():
     """One temporary Prefect server (own SQLite DB) for every flow test of the session."""
     from prefect.testing.utilities import prefect_test_harness
 
+    if _SERVER.get("wanted") and "proc" not in _SERVER:  # boots while the flow tests run
+        _start_prefect_server()
     with prefect_test_harness(server_startup_timeout=120):
         yield
 
@@ -150,17 +153,16 @@ def _stop_prefect_server() -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if any("prefect_server" in getattr(item, "fixturenames", ()) for item in session.items):
-        _start_prefect_server()
+    _SERVER["wanted"] = any("prefect_server" in getattr(item, "fixturenames", ()) for item in session.items)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     _stop_prefect_server()
 
 
-@pytest.fixture(scope="session")
-def prefect_server() -> str:
-    """The API URL of a running `prefect server start` (own PREFECT_HOME, free port), stopped at session end."""
+@pytest.fixture(scope="module")
+def prefect_server() -> Iterator[str]:
+    """The API URL of a running `prefect server start` (own PREFECT_HOME, free port), stopped after the module."""
     import httpx
 
     if "proc" not in _SERVER:
@@ -172,8 +174,11 @@ def prefect_server() -> str:
             pytest.fail(f"prefect server start exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return url
+                break
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    pytest.fail(f"prefect server start: not up within 120 s\n{log.read_text()[-3000:]}")
+    else:
+        pytest.fail(f"prefect server start: not up within 120 s\n{log.read_text()[-3000:]}")
+    yield url
+    _stop_prefect_server()

@@ -11,7 +11,15 @@ import duckdb
 import pytest
 
 from pipelines import tasks
-from pipelines.flows import annual_cycle, inbox_watch, indicators_flow, ingest_flow
+from pipelines.flows import (
+    annual_cycle,
+    inbox_watch,
+    indicators_flow,
+    ingest_flow,
+    report_flow,
+    score_flow,
+    validate_flow,
+)
 from pipelines.inbox import stable_files
 from pipelines.summary import StageFailed
 
@@ -66,6 +74,15 @@ def test_annual_cycle_fills_every_mart_and_reports_refusals(network: Path) -> No
     assert summary["counts"]["submissions rejected"] == 1
     md = artifacts(state.state_details.flow_run_id)["annual-cycle-summary"]
     assert "annual-cycle: ✅ completed" in md and "| indicators | completed |" in md and "required column(s)" in md
+
+    # each stage also runs as its own flow, with its own summary artifact
+    for fl, kwargs, key in ((validate_flow, {"all_submissions": True}, "validate-summary"),
+                            (score_flow, {"draws": 0}, "score-summary"),
+                            (report_flow, {"school": "karolinska"}, "report-summary")):
+        st = fl(return_state=True, **kwargs)
+        assert st.is_completed(), st.message
+        assert key in artifacts(st.state_details.flow_run_id)
+    assert "reports/schools/" in st.result()["paths"]["reports"]
 
 
 @pytest.mark.slow

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -19,9 +21,11 @@ IMS = Path(sys.executable).with_name("ims")
 KEY = "reliability-test-key-7f3a9c"  # IMS_PSEUDONYM_KEY of every subprocess (the same key: the same pseudonyms)
 ACCEPTED = ("accepted", "accepted_with_quarantine")
 STATUSES = {"staged", "rejected", *ACCEPTED}
-# the slice of the demo network the subprocess tests ingest: ljubljana-med 2022/23 mobility is its malformed file
-SCHOOLS = ("charite-berlin", "ljubljana-med")
+# the slice of the demo network the subprocess tests ingest (11 files: the registry, 5 datasets × 2 years);
+# ljubljana-med's 2022/23 mobility file is the demo's malformed file (refused: `ims ingest` exits 1)
+SCHOOLS = ("ljubljana-med",)
 YEARS = ("2022-23", "2023-24")
+MALFORMED = "mobility_2022-23.csv"
 HANG_GUARD_S = 240
 
 
@@ -41,6 +45,29 @@ def demo_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "raw"
     generate_demo(out, seed=2024)
     return out
+
+
+@dataclass
+class Reference:
+    home: Path
+    run_time: float  # seconds of an uninterrupted `ims ingest data/raw`
+    snapshot: dict[str, list[tuple]]
+
+
+@pytest.fixture(scope="session")
+def reference(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """The slice ingested once, uninterrupted and alone: what every other way of ingesting it must equal."""
+    home = tmp_path_factory.mktemp("reference")
+    assert copy_slice(demo_source, home) == 11
+    started = time.monotonic()
+    result = ims(home, "ingest", "data/raw")
+    run_time = time.monotonic() - started
+    assert_clean_exit(result, (1,))  # the malformed file is refused, with its reason
+    assert MALFORMED in result.stderr
+    assert check_consistent(home, finished=True)["rejected"] == 1
+    snap = snapshot(home)
+    assert snap["meta.quarantine"] and snap["curated.mobility"] and snap["parquet.staffing"]
+    return Reference(home, run_time, snap)
 
 
 def copy_slice(src: Path, home: Path, schools: tuple[str, ...] = SCHOOLS, years: tuple[str, ...] = YEARS,
@@ -72,8 +99,8 @@ def env_for(home: Path, **extra: str) -> dict[str, str]:
 
 def ims(home: Path, *args: str, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
     """Run the real ``ims`` command in ``home`` (a fresh process, as a user would)."""
-    return subprocess.run([str(IMS), *args], cwd=home, env=env_for(home, **extra), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([str(IMS), *args], check=False, cwd=home, env=env_for(home, **extra), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def assert_clean_exit(result: subprocess.CompletedProcess, codes: tuple[int, ...] = (0, 1)) -> None:
@@ -99,8 +126,8 @@ def parquet_rows(home: Path, dataset: str) -> list[tuple]:
         return []
     with duckdb.connect() as con:
         if per_year:
-            return _rows(con, "SELECT * REPLACE (replace(academic_year, '-', '/') AS academic_year) FROM read_parquet(?, "
-                              "hive_partitioning=true, hive_types={'academic_year': VARCHAR})",
+            return _rows(con, "SELECT * REPLACE (replace(academic_year, '-', '/') AS academic_year) "
+                              "FROM read_parquet(?, hive_partitioning=true, hive_types={'academic_year': VARCHAR})",
                          [str(root / "academic_year=*" / "*.parquet")])
         return _rows(con, "SELECT * FROM read_parquet(?)", [str(root / "all" / "*.parquet")])
 

@@ -1,10 +1,10 @@
-"""Crash safety: `ims ingest` killed by SIGKILL at any moment leaves a consistent warehouse, and a re-run completes it.
+"""Crash safety: `ims ingest` killed by SIGKILL at any moment leaves a consistent warehouse; a re-run completes it.
 
-Two kinds of kill points on a slice of the demo network (21 files, one of them malformed):
-- exact ones, injected into a real `ims ingest` process (it kills itself inside the Nth staging transaction,
+Kill points on a slice of the demo network (11 files, one of them malformed), one after the other on one home:
+- exact ones, injected into a real `ims ingest` process (it SIGKILLs itself inside the Nth staging transaction,
   after the Nth file is staged, inside the Nth promote transaction, after the Nth verdict is committed, in the
   middle of the Nth Parquet partition swap);
-- timed ones: a plain `ims ingest` killed from outside after delays spread over its measured run time.
+- a timed one: a plain `ims ingest` killed from outside after a share of the measured uninterrupted run time.
 After each kill the warehouse must open and each submission be wholly in or wholly out; the final re-run must
 equal an uninterrupted ingest into another IMS_HOME (same pseudonym key), timestamps aside.
 """
@@ -14,12 +14,21 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import assert_clean_exit, check_consistent, copy_slice, env_for, ims, leftovers, snapshot
+from .conftest import (
+    MALFORMED,
+    Reference,
+    assert_clean_exit,
+    check_consistent,
+    copy_slice,
+    env_for,
+    ims,
+    leftovers,
+    snapshot,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -80,13 +89,15 @@ sys.argv = ["ims", "ingest", "data/raw"]
 app()
 '''
 
-INJECTED = (("stage_tx", 3), ("staged", 4), ("promote_tx", 3), ("verdict", 5), ("publish_swap", 4))
-TIMED = (0.25, 0.5, 0.75)  # fractions of the measured uninterrupted run time
-
+# One home, one kill after the other, in pipeline order (each run continues where the last one died): inside a
+# staging transaction, between staging and validation, a timed kill from outside (the run is then staging the rest
+# or importing Great Expectations), inside a promote transaction, between two committed verdicts (curated ahead of
+# Parquet), in the middle of a partition swap. Then a run to completion.
+PLAN = (("stage_tx", 2), ("staged", 2), ("timed", 0.35), ("promote_tx", 2), ("verdict", 2), ("publish_swap", 2))
 
 def run_injected(home: Path, point: str, at: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", KILLER], cwd=home, capture_output=True, text=True, timeout=300,
-                          env=env_for(home, KILL_POINT=point, KILL_AT=str(at)))
+    return subprocess.run([sys.executable, "-c", KILLER], check=False, cwd=home, capture_output=True, text=True,
+                          timeout=300, env=env_for(home, KILL_POINT=point, KILL_AT=str(at)))
 
 
 def run_killed_after(home: Path, delay: float) -> int:
@@ -99,45 +110,28 @@ def run_killed_after(home: Path, delay: float) -> int:
     return proc.wait(timeout=60)
 
 
-def test_killed_ingest_is_consistent_and_a_rerun_equals_an_uninterrupted_one(demo_source: Path,
+def test_killed_ingest_is_consistent_and_a_rerun_equals_an_uninterrupted_one(demo_source: Path, reference: Reference,
                                                                              tmp_path: Path) -> None:
-    reference = tmp_path / "reference"
-    n_files = copy_slice(demo_source, reference)
-    started = time.monotonic()
-    result = ims(reference, "ingest", "data/raw")
-    run_time = time.monotonic() - started
-    assert_clean_exit(result, (1,))  # the demo's malformed file is refused: exit 1, with its reason
-    assert "mobility_2022-23.csv" in result.stderr
-    check_consistent(reference, finished=True)
-    expected = snapshot(reference)
-    assert sum(len(v) for k, v in expected.items() if k.startswith("curated.")) > 1000
-
-    # exact kill points, one after the other on the same home: each run makes progress, then dies
-    injected = tmp_path / "injected"
-    copy_slice(demo_source, injected)
-    hit = []
-    for point, at in INJECTED:
-        result = run_injected(injected, point, at)
-        assert result.returncode in (-signal.SIGKILL, 1), result.stderr[-3000:]
-        if result.returncode == -signal.SIGKILL:
+    home = tmp_path / "killed"
+    copy_slice(demo_source, home)
+    outcomes = []
+    for point, arg in PLAN:
+        if point == "timed":
+            code = run_killed_after(home, arg * reference.run_time)
+            assert code in (-signal.SIGKILL, 1)
+            outcomes.append((f"after {arg * reference.run_time:.1f} s", "killed" if code < 0 else "finished first"))
+        else:
+            result = run_injected(home, point, arg)
+            assert "Traceback" not in result.stderr, result.stderr[-3000:]
+            assert result.returncode == -signal.SIGKILL, f"{point} #{arg} not reached: {result.stderr[-2000:]}"
             assert f"killing myself at {point}" in result.stderr
-            hit.append(point)
-        assert "Traceback" not in result.stderr, result.stderr[-3000:]
-        check_consistent(injected)
-    assert hit == [p for p, _ in INJECTED], f"kill points not reached: {hit}"
-    assert_clean_exit(ims(injected, "ingest", "data/raw"), (1,))
-    check_consistent(injected, finished=True)
-    assert snapshot(injected) == expected
-
-    # timed kills from outside, spread over the measured run time (each re-run continues where the last stopped)
-    timed = tmp_path / "timed"
-    copy_slice(demo_source, timed)
-    for fraction in TIMED:
-        code = run_killed_after(timed, fraction * run_time)
-        assert code in (-signal.SIGKILL, 1)
-        check_consistent(timed)
-    assert_clean_exit(ims(timed, "ingest", "data/raw"), (1,))
-    check_consistent(timed, finished=True)
-    assert snapshot(timed) == expected
-    assert not leftovers(timed) and not leftovers(injected)
-    assert n_files == 21
+            outcomes.append((f"{point} #{arg}", "killed"))
+        check_consistent(home)  # opens; each submission wholly in or out; Parquet never half a submission
+    assert all(outcome == "killed" for _, outcome in outcomes), outcomes
+    final = ims(home, "ingest", "data/raw")
+    assert_clean_exit(final, (1,))
+    assert MALFORMED in final.stderr
+    check_consistent(home, finished=True)  # nothing left staged, Parquet = curated, no .tmp/.old folders
+    assert snapshot(home) == reference.snapshot
+    assert not leftovers(home)
+    print("kill points:", outcomes, f"(uninterrupted run {reference.run_time:.1f} s)")

@@ -67,3 +67,44 @@ def test_cli_import_does_not_import_great_expectations():
     helped = subprocess.run([sys.executable, "-m", "ims_indicators.cli", "validate", "--help"], capture_output=True,
                             text=True, check=False)
     assert helped.returncode == 0 and "--all" in helped.stdout
+
+
+def _stage_schools(con, sid: str, rows: list[dict]) -> None:
+    con.execute("INSERT INTO meta.submissions (submission_id, dataset, source, file_name, sha256, received_at, status, "
+                "rows_in, rows_quarantined) VALUES (?, 'schools', 'school', 's.csv', ?, now(), 'staged', ?, 0)",
+                [sid, sid, len(rows)])
+    for n, r in enumerate(rows, start=2):
+        con.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, city, "
+                    "network_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [sid, n, r["school_id"], r["name"], r["country_code"], r.get("city"), r["network_role"]])
+
+
+def test_warning_reports_without_holding_back_and_a_broken_suite_says_so(home: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    from ims_indicators.validate import check_staged
+    from ims_indicators.validate.gxrun import SuiteError
+    from ims_indicators.warehouse import open_warehouse
+
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    suite = json.loads((REPO / "expectations" / "schools.json").read_text())
+    suite["expectations"].append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "city"},
+                                  "meta": {"family": "not_null", "reason": "city is empty; please add it"},
+                                  "severity": "warning"})
+    (folder / "schools.json").write_text(json.dumps(suite))
+    monkeypatch.setenv("IMS_EXPECTATIONS_DIR", str(folder))
+    good = {"school_id": "alpha", "name": "Alpha", "country_code": "DE", "city": "Berlin", "network_role": "partner"}
+    with open_warehouse() as con:
+        _stage_schools(con, "schools.w", [good, {**good, "school_id": "beta", "city": None}])
+        [verdict] = check_staged(con, "schools", ["schools.w"])
+        assert verdict.failures == []  # a warning is reported, the row kept
+        runs = con.execute("SELECT severity, success, unexpected_count, observed_value FROM meta.validation_runs "
+                           "WHERE column_name = 'city'").fetchall()
+        assert runs == [("warning", False, 1, "1 of 2 rows unexpected: row 3: city is empty; please add it")]
+
+        suite["expectations"].append({"type": "expect_column_values_to_not_be_null",
+                                      "kwargs": {"column": "no_such_column"}, "meta": {"reason": "x"}})
+        (folder / "schools.json").write_text(json.dumps(suite))
+        with pytest.raises(SuiteError, match=r"expectations/schools.json: expect_column_values_to_not_be_null on "
+                                             r"no_such_column cannot run"):
+            check_staged(con, "schools", ["schools.w"])
