@@ -27,9 +27,11 @@ def holder_path() -> Path:
 def current_holder() -> dict | None:
     """Who holds the writer lock (pid, host, command, since), if anyone says so."""
     try:
-        return json.loads(holder_path().read_text())
+        holder = json.loads(holder_path().read_text())
     except (OSError, ValueError):
         return None
+    # a holder file is only a hint: one that is not ours (no integer pid) must not break whoever waits
+    return holder if isinstance(holder, dict) and isinstance(holder.get("pid"), int) else None
 
 
 def _pid_alive(pid: int) -> bool:

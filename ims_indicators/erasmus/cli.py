@@ -12,12 +12,13 @@ def erasmus_command(
     paths: Annotated[list[Path], typer.Argument(help="Open-data files (';'-separated, as published), or folders.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Load Erasmus+ mobility open data: rows of registry schools become mobility rows of source
-    erasmus_open_data (outgoing for the sending school, incoming for the receiving one).
+    """Load Erasmus+ mobility open data: rows of registry schools become mobility rows (source erasmus_open_data).
 
-    Files of several GB are streamed through DuckDB. Corrupt lines and rows failing the mobility checks are
-    quarantined with their line numbers; a school's own submissions are never overwritten. The same file
-    again changes nothing.
+    A row is outgoing for a registry school that sends, incoming for one that receives; other rows are counted.
+
+    Files of several GB are streamed through DuckDB; corrupt lines and failing rows are quarantined with their lines.
+
+    A school's own submissions are never overwritten. The same file again changes nothing.
     """
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn

@@ -183,7 +183,13 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
 
     The same bytes for the same key again change nothing (status ``unchanged``).
     """
-    sha = sha256_file(path)
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:  # gone or unreadable: nothing to keep or record, but say so (never a traceback)
+        reason = InputRefused(path.name, f"the file cannot be opened ({exc.strerror or type(exc).__name__}); "
+                                         "expected a readable file")
+        return SubmissionResult(f"unreadable.{path.name}", dataset, school_id, academic_year, path.name, "rejected",
+                                str(reason))
     key: SubmissionKey | None = None
     try:
         key = resolve_key(path, dataset, school_id, academic_year)

@@ -82,9 +82,12 @@ def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) 
     """Physical line numbers of the rows DuckDB returned (it skips empty lines and the rejected ones)."""
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         data = np.frombuffer(mm, dtype=np.uint8)
-        ends = np.flatnonzero(data == 10)  # position of each line's '\n'
-        if len(data) and data[-1] != 10:
+        lf, cr = data == 10, data == 13
+        # a line ends at '\n' or at a '\r' not followed by '\n' (old Mac exports: DuckDB counts those lines too)
+        ends = np.flatnonzero(lf | (cr & ~np.append(lf[1:], False)))
+        if len(data) and not (lf[-1] or cr[-1]):
             ends = np.append(ends, len(data))
+        del lf, cr
         starts = np.concatenate(([0], ends[:-1] + 1))
         length = ends - starts
         blank = (length == 0) | ((length == 1) & (data[np.minimum(starts, len(data) - 1)] == 13))
@@ -92,8 +95,10 @@ def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) 
     lines = np.arange(1, len(ends) + 1)
     keep = (lines >= first_line) & ~blank & ~np.isin(lines, np.fromiter(rejected, dtype=np.int64))
     lines = lines[keep]
-    if len(lines) != n_good:  # quoted fields spanning lines: number the records instead (documented)
-        return np.arange(first_line, first_line + n_good)
+    if len(lines) != n_good:  # quoted fields spanning lines: number the records instead (documented), never
+        # reusing a rejected line's number (rows held back are matched to their rows by source_row)
+        free = np.arange(first_line, first_line + n_good + len(rejected))
+        return free[~np.isin(free, np.fromiter(rejected, dtype=np.int64))][:n_good]
     return lines
 
 

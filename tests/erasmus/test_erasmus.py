@@ -93,6 +93,16 @@ def test_crlf_and_latin1_files_are_read(registry, tmp_path: Path) -> None:
     assert names == {"Charité - Universitätsmedizin Berlin"}  # Latin-1 read as such, CR dropped
 
 
+def test_a_quoted_file_is_read_with_quotes(registry, tmp_path: Path) -> None:
+    f = tmp_path / "quoted.csv"
+    r = row(Receiving_Organization="Universidad; Complutense")
+    f.write_text(";".join(f'"{h}"' for h in CURRENT) + "\n" + ";".join(f'"{r[h]}"' for h in CURRENT) + "\n",
+                 encoding="utf-8")
+    load_erasmus(registry, [f])
+    (m,) = mobility(registry)
+    assert m["partner_institution"] == "Universidad; Complutense" and m["start_date"] == dt.date(2019, 10, 1)
+
+
 # --- mapping against the registry ---------------------------------------------------------------------
 
 def test_outgoing_and_incoming_against_the_registry(registry, tmp_path: Path) -> None:
@@ -260,6 +270,15 @@ def test_a_layout_without_the_needed_columns_is_refused_naming_them(registry, tm
     (rec,) = rows(registry, "SELECT * FROM meta.submissions")
     assert rec["status"] == "rejected" and rec["source"] == "erasmus_open_data"
     assert (home / rec["stored_path"]).exists()  # kept under data/rejected/
+
+
+def test_an_empty_file_or_one_without_rows_is_refused(registry, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    header_only = write_open_data(tmp_path / "header.csv", [])
+    summary = load_erasmus(registry, [empty, header_only])
+    assert [f["status"] for f in summary["files"]] == ["rejected", "rejected"]
+    assert "empty" in summary["files"][0]["reason"] and "no data rows" in summary["files"][1]["reason"]
 
 
 # --- identity, supersede, and the school's own rows ---------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import faulthandler
+import io
 import os
 import shutil
 import subprocess
@@ -211,3 +213,105 @@ def leftovers(home: Path) -> list[str]:
     """Temporary folders of an interrupted publish under data/curated (hidden from the documented globs)."""
     root = home / "data" / "curated"
     return sorted(str(p.relative_to(root)) for p in root.glob("*/.*")) if root.exists() else []
+
+
+# --- the whole cycle on hostile and personal data (privacy, injection, rebuild) -----------------------------------
+
+XSS = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://x","y")'
+PERSONS = {"accepted": "ZZPERSON12345", "accepted_too": "ZZPERSON12346", "read_quarantine": "ZZPERSON22222",
+           "validate_quarantine": "ZZPERSON33333"}
+PIPELINE_SCHOOLS = ("charite-berlin", "karolinska", "ljubljana-med")
+
+
+@dataclass
+class Pipeline:
+    home: Path
+    run: subprocess.CompletedProcess  # `ims run` after the second batch
+    tables: dict[str, list[tuple]]  # curated, marts and history after the incremental ingests (timestamps left out)
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8-sig")
+
+
+def write_pipeline_batches(src: Path, home: Path) -> Path:
+    """Batch 1 in data/raw: three schools' 2023/24 files with hostile names and distinctive person references.
+
+    Returns batch 2 (to copy in later): a corrected ljubljana-med staffing file whose foreign staff add up to 3.
+    """
+    copy_slice(src, home, schools=PIPELINE_SCHOOLS, years=("2023-24",))
+    raw = home / "data" / "raw"
+    registry = _csv_rows(raw / "schools.csv")
+    for r in registry[1:]:
+        if r[0] in ("ljubljana-med", "charite-berlin"):
+            r[1], r[6] = (XSS if r[0] == "ljubljana-med" else FORMULA), "true"
+    _write_csv(raw / "schools.csv", registry)
+    folder = {ds: raw / ds / "ljubljana-med" / "2023-24" for ds in ("mobility", "accreditation", "staffing")}
+    mob = next(folder["mobility"].glob("*.csv"))
+
+    def mobility(ref: str, institution: str, start: str, participants: str, person: str) -> list[str]:
+        return ["ljubljana-med", "2023/24", ref, "outgoing", "student", "study", "erasmus_plus", "long_cycle", "AT",
+                institution, start, "2024-02-14", participants, "30", "30", person]
+
+    _write_csv(mob, _csv_rows(mob) + [
+        mobility("ZZ-1", XSS, "2023-10-01", "1", PERSONS["accepted"]),
+        mobility("ZZ-2", FORMULA, "2023-10-01", "1", PERSONS["accepted_too"]),
+        mobility("ZZ-3", "Wien", "31.02.2024", "1", PERSONS["read_quarantine"]),  # no such date: held back at read
+        mobility("ZZ-4", "Wien", "2023-10-01", "0", PERSONS["validate_quarantine"])])  # participants >= 1
+    acc = next(folder["accreditation"].glob("*.csv"))
+    _write_csv(acc, _csv_rows(acc) + [
+        ["ljubljana-med", "2023/24", name, "programme", "SQAA", "SI", "true", "accredited", "2022-03-21", "2030-03-20",
+         "0"] for name in (XSS, FORMULA)])
+    staffing = _csv_rows(next(folder["staffing"].glob("*.csv")))
+    for i, r in enumerate(staffing[1:]):
+        r[5] = "3" if i == 0 else "0"  # foreign_nationality: 3 in all (a small count)
+    batch2 = home / "batch2" / "staffing" / "ljubljana-med" / "2023-24" / "staffing_2023-24_corrected.csv"
+    batch2.parent.mkdir(parents=True)
+    _write_csv(batch2, staffing)
+    return home / "batch2"
+
+
+def table_snapshot(home: Path, schemas: tuple[str, ...] = ("meta", "curated", "marts")) -> dict[str, list[tuple]]:
+    """Every table of the schemas, sorted, without timestamp columns and run ids (received_at, scored_at …)."""
+    with connect(home) as con:
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
+                             "(SELECT unnest(?)) ORDER BY ALL", [list(schemas)]).fetchall()
+        out = {}
+        for schema, table in tables:
+            cols = [c for c, t in con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+                "ORDER BY column_index", [schema, table]).fetchall()
+                    if not t.startswith("TIMESTAMP") and c != "run_id"]
+            out[f"{schema}.{table}"] = _rows(con, f"SELECT {', '.join(repr_ident(c) for c in cols)} "
+                                                  f"FROM {repr_ident(schema)}.{repr_ident(table)}")
+    return out
+
+
+def repr_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@pytest.fixture(scope="session")
+def pipeline(demo_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """Two batches ingested incrementally (the second supersedes a file), then the whole cycle with `ims run`.
+
+    No IMS_PSEUDONYM_KEY here: the key is created once in data/pseudonym.key, as on a fresh install.
+    """
+    home = tmp_path_factory.mktemp("pipeline")
+    batch2 = write_pipeline_batches(demo_source, home)
+    first = ims(home, "ingest", "data/raw", IMS_PSEUDONYM_KEY="")
+    assert_clean_exit(first, (0,))
+    for f in batch2.rglob("*.csv"):
+        dest = home / "data" / "raw" / f.relative_to(batch2)
+        shutil.copyfile(f, dest)  # received now: later than every file of batch 1
+    shutil.rmtree(batch2)
+    run = ims(home, "run", IMS_PSEUDONYM_KEY="", timeout=600)
+    assert_clean_exit(run, (0,))
+    return Pipeline(home, run, table_snapshot(home))

@@ -77,13 +77,13 @@ def test_a_stale_lock_of_a_dead_process_does_not_block(home: Path) -> None:
 
 @pytest.mark.slow
 def test_ims_ingest_ignores_a_stale_lock_and_says_who_holds_a_live_one(home: Path, tmp_path: Path) -> None:
-    registry = home / "data" / "raw" / "schools.csv"
-    registry.write_text("school_id,name,country_code,network_role\ncharite-berlin,Charité Berlin,DE,partner\n",
-                        encoding="utf-8")
+    (home / "data" / "raw" / "schools.csv").write_text("school_id,name\n", encoding="utf-8")  # refused at once: quick
     write_stale_holder(dead_pid())
+    started = time.monotonic()
     result = ims(home, "ingest", "data/raw", timeout=120)
-    assert_clean_exit(result, (0,))
-    assert "waiting" not in result.stderr and "stale" not in result.stderr
+    assert_clean_exit(result, (1,))
+    assert "schools.csv" in result.stderr and "waiting" not in result.stderr and "stale" not in result.stderr
+    assert time.monotonic() - started < 60
 
     holder = subprocess.Popen([sys.executable, "-c", HOLD, "30"], cwd=home, env=env_for(home), stdout=subprocess.PIPE,
                               text=True)
@@ -91,10 +91,18 @@ def test_ims_ingest_ignores_a_stale_lock_and_says_who_holds_a_live_one(home: Pat
         assert holder.stdout.readline().strip() == "held"
         assert lock.current_holder()["pid"] == holder.pid
         messages: list[str] = []
-        with pytest.raises(WarehouseBusy, match="IMS_LOCK_TIMEOUT"):
-            with lock.writer_lock("test", timeout=1.5, on_wait=messages.append):
-                pass
+        with pytest.raises(WarehouseBusy, match="IMS_LOCK_TIMEOUT"), \
+                lock.writer_lock("test", timeout=1.5, on_wait=messages.append):
+            pass
         assert messages and f"pid {holder.pid} (test holder)" in messages[0]
+        for garbage in ("[1, 2]", '{"pid": "12x"}', "{}", "{trunc"):  # a holder file that is not ours: still a wait
+            lock.holder_path().write_text(garbage)
+            messages.clear()
+            with pytest.raises(WarehouseBusy), lock.writer_lock("test", timeout=1.5, on_wait=messages.append):
+                pass
+            assert messages == ["the warehouse is being written by another process; waiting for it to finish …"]
+        lock.holder_path().write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                                  "what": "test holder"}))
         busy = ims(home, "ingest", "data/raw", timeout=120, IMS_LOCK_TIMEOUT="2")  # gives up with a message: exit 1
         assert_clean_exit(busy, (1,))
         assert f"pid {holder.pid}" in busy.stderr and "IMS_LOCK_TIMEOUT" in busy.stderr
@@ -103,4 +111,6 @@ def test_ims_ingest_ignores_a_stale_lock_and_says_who_holds_a_live_one(home: Pat
         holder.wait(timeout=30)
     # its holder was SIGKILLed: the lock is free again at once, the holder file it left names a dead pid
     assert lock.current_holder()["pid"] == holder.pid
-    assert_clean_exit(ims(home, "ingest", "data/raw", timeout=120), (0,))
+    after = ims(home, "ingest", "data/raw", timeout=120)
+    assert_clean_exit(after, (1,))
+    assert "waiting" not in after.stderr

@@ -120,13 +120,13 @@ NUMBER = st.one_of(st.integers(-10, 10**12).map(str), st.floats(allow_nan=True, 
                    st.sampled_from(["1,5", "1.234,5", "1e300", "-0", "", " 3 ", "9" * 400]))
 
 
-@FUZZ
-@given(rows=st.lists(st.tuples(st.one_of(st.sampled_from(["professor", "lecturer", "TOTAL", ""]), CELL),
-                               NUMBER, NUMBER, NUMBER, st.one_of(NUMBER, CELL)), min_size=1, max_size=12),
-       delimiter=st.sampled_from([",", ";", "\t", "|"]), encoding=st.sampled_from(ENCODINGS),
-       quote_all=st.booleans(), newline=st.sampled_from(["\n", "\r\n", "\r"]), title=st.booleans())
-def test_random_tables_in_any_dialect_and_encoding(warm_validation, inbox: Path, rows, delimiter, encoding,
-                                                   quote_all, newline, title) -> None:
+TABLES = {"rows": st.lists(st.tuples(st.one_of(st.sampled_from(["professor", "lecturer", "TOTAL", ""]), CELL),
+                                     NUMBER, NUMBER, NUMBER, st.one_of(NUMBER, CELL)), min_size=1, max_size=12),
+          "delimiter": st.sampled_from([",", ";", "\t", "|"]), "encoding": st.sampled_from(ENCODINGS),
+          "quote_all": st.booleans(), "newline": st.sampled_from(["\n", "\r\n", "\r"]), "title": st.booleans()}
+
+
+def table_bytes(rows, delimiter, encoding, quote_all, newline, title) -> bytes:
     def line(cells) -> str:
         if quote_all:
             return delimiter.join('"' + c.replace('"', '""') + '"' for c in cells)
@@ -134,7 +134,19 @@ def test_random_tables_in_any_dialect_and_encoding(warm_validation, inbox: Path,
 
     header = STAFFING.strip().split(",")
     text = newline.join((["Staffing report\x0c2023"] if title else []) + [line(header)] + [line(r) for r in rows])
-    result, _, con = stage(inbox, text.encode(encoding, errors="replace") + newline.encode(encoding))
+    return text.encode(encoding, errors="replace") + newline.encode(encoding)
+
+
+@FUZZ
+@given(**TABLES)
+def test_random_tables_in_any_dialect_and_encoding(inbox: Path, **table) -> None:
+    stage(inbox, table_bytes(**table))
+
+
+@settings(FUZZ, max_examples=15)  # validation (Great Expectations) costs ~1 s a case: fewer of them
+@given(**TABLES)
+def test_random_tables_through_validation_and_promotion(warm_validation, inbox: Path, **table) -> None:
+    _, _, con = stage(inbox, table_bytes(**table))
     validate(con)
 
 
@@ -200,6 +212,17 @@ def test_a_title_row_with_an_odd_line_separator_loses_no_row(inbox: Path, title:
     text = f"{title}\n{STAFFING}professor,3,1,0,0\nlecturer,3,2,1,1\n"
     result, _, _ = stage(inbox, text.encode("utf-8"))
     assert result.status == "staged" and result.rows_in == 2  # was 1: the header was taken one line too late
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_an_unreadable_line_never_shares_its_number_with_a_good_row(inbox: Path, newline: str) -> None:
+    lines = [STAFFING.strip(), "professor,3,1,0,0", "lecturer", "researcher,5,4,1,1", '"teaching', 'assistant",2,1,0,0',
+             "clinical_teacher,4,3,1,1"]
+    result, _, con = stage(inbox, newline.join(lines).encode() + newline.encode())
+    assert result.rows_in == 5 and result.rows_quarantined == 1  # was, with '\r' line ends: one row lost
+    rows = con.execute("SELECT source_row, staff_category FROM staging.staffing ORDER BY 1").fetchall()
+    held = con.execute("SELECT source_row FROM meta.quarantine").fetchall()
+    assert held == [(3,)] and 3 not in [r[0] for r in rows] and len(rows) == 4
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -328,7 +351,8 @@ def test_path_like_folder_names_are_refused(home: Path, layout: str) -> None:
     (folder / "staffing.csv").write_text(STAFFING + "professor,3,1,0,0\n", encoding="utf-8")
     result = cli("ingest", str(home / "data" / "raw"))
     assert result.exit_code == 1
-    assert "staffing.csv" in result.stderr or (layout.startswith("..") or "/.." in layout) and "no .csv" in result.stderr
+    hidden = layout.startswith("..") or "/.." in layout
+    assert "staffing.csv" in result.stderr or hidden and "no .csv" in result.stderr
     assert not list((home / "data").glob("curated/staffing/*/*.parquet"))
     assert not list(home.parent.glob("*staffing*"))  # nothing written beside IMS_HOME
 
@@ -373,3 +397,45 @@ def test_received_text_never_becomes_sql(inbox: Path) -> None:
 def test_contracts_used_by_the_fuzz_are_current() -> None:
     assert set(STAFFING.strip().split(",")) <= set(contract("staffing").names)
     assert set(MOBILITY.splitlines()[0].split(";")) <= set(contract("mobility").names)
+
+
+def test_a_file_that_cannot_be_opened_is_refused_not_raised(inbox: Path) -> None:
+    con = fresh()
+    result = stage_file(con, inbox / "vanished.csv", dataset="staffing", school_id=SCHOOL, academic_year=YEAR)
+    assert result.status == "rejected" and result.reason.startswith("vanished.csv")
+
+
+@pytest.mark.slow
+def test_ims_ingest_of_a_hostile_folder_exits_cleanly(home: Path) -> None:
+    """The real command on a folder of hostile files: exit 1 (refusals), each refusal names its file, no traceback."""
+    from .conftest import assert_clean_exit, ims
+
+    folder = home / "data" / "raw" / "staffing" / SCHOOL / "2023-24"
+    folder.mkdir(parents=True)
+    bomb = deflate_bomb(5_000_000)
+    files = {
+        "random.csv": bytes(range(256)) * 20,
+        "bomb.xlsx": bomb,
+        "liar.xlsx": lying_sizes(bomb),
+        "not_a_zip.xlsx": b"PK\x03\x04" + b"\x00" * 100,
+        "columns.csv": (",".join(STAFFING.strip().split(",") + [f"c{i}" for i in range(500)]) + "\n").encode(),
+        "nul.csv": (STAFFING + "pro\x00fessor,3,1,0,0\n").encode(),
+        "utf16.csv": (STAFFING + "professor,3,1,0,0\n").encode("utf-16-le"),
+        "empty.csv": b"",
+        "header_only.csv": STAFFING.encode(),
+        "unclosed.csv": (STAFFING + 'professor,"3,1,0,0\n').encode(),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    result = ims(home, "ingest", "data/raw", timeout=120, IMS_MAX_FILE_BYTES="1000000")
+    assert_clean_exit(result, (1,))
+    refused = [line for line in result.stderr.splitlines() if line.startswith("refused:")]
+    assert len(refused) == len(files)
+    assert {line.split()[1].rstrip(":,") for line in refused} == set(files)
+    con = duckdb.connect(str(home / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        recorded = con.execute("SELECT file_name, status, stored_path FROM meta.submissions").fetchall()
+    finally:
+        con.close()
+    assert sorted(r[0] for r in recorded) == sorted(files) and {r[1] for r in recorded} == {"rejected"}
+    assert all((home / r[2]).read_bytes() == files[r[0]] for r in recorded)  # each kept as received

@@ -8,12 +8,16 @@ CREATE OR REPLACE TEMP MACRO erasmus_code_norm(code) AS
          THEN upper(replace(replace(replace(code, ' ', ''), chr(9), ''), chr(13), ''))
          ELSE upper(regexp_replace(code, '[\s\pZ\x{200B}\x{2060}\x{FEFF}]+', '', 'g')) END;
 
--- A published cell with the open data's ways of saying "missing" turned into NULL. (The reader already reads
--- the exact '-', 'Undefined' and '? Unknown ?' as NULL; this catches them with spaces around and a few more.
--- A chain of nullif, not IN (...): DuckDB turns a long IN list into a join per use.)
+-- Spaces around a published value dropped (trim only where there are any: trim is slow on millions of cells).
+CREATE OR REPLACE TEMP MACRO erasmus_trim(v) AS
+    CASE WHEN starts_with(v, ' ') OR ends_with(v, ' ') THEN trim(v) ELSE v END;
+
+-- A (trimmed) published cell with the open data's ways of saying "missing" turned into NULL. The reader already
+-- reads the exact '-', 'Undefined' and '? Unknown ?' as NULL; this catches them after trimming and a few more.
+-- Plain comparisons: DuckDB turns a long IN (...) list into a join per use.
 CREATE OR REPLACE TEMP MACRO erasmus_value(v) AS
-    nullif(nullif(nullif(nullif(nullif(nullif(nullif(nullif(nullif(
-        trim(v), ''), '-'), '--'), 'Undefined'), '? Unknown ?'), '?Unknown?'), 'Unknown'), 'N/A'), 'n/a');
+    CASE WHEN v = '' OR v = '-' OR v = '--' OR v = 'Undefined' OR v = '? Unknown ?' OR v = '?Unknown?'
+              OR v = 'Unknown' OR v = 'N/A' OR v = 'n/a' THEN NULL ELSE v END;
 
 CREATE OR REPLACE TEMP MACRO erasmus_yes_no(v) AS
     CASE lower(erasmus_value(v)) WHEN 'yes' THEN true WHEN 'y' THEN true WHEN 'no' THEN false WHEN 'n' THEN false END;

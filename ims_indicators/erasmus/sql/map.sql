@@ -3,11 +3,25 @@
 -- organisation is, 'incoming' (a row between two registry schools gives one row to each). The partner is the
 -- other side. Mapping tables: mapping.sql. Reads _erasmus_rows (lines.sql), writes _erasmus_mapped.
 -- Text is cleaned once per row ('-', 'Undefined', '? Unknown ?' -> NULL); what needs a regex or a LIKE is
--- worked out once per distinct published value (a few dozen, read from _erasmus_rows so that 'cleaned' has a
--- single consumer and is never materialised) and joined back.
+-- worked out once per distinct published value (a few dozen, read from 'rows' so that 'cleaned' has a single
+-- consumer and is never materialised) and joined back.
 CREATE OR REPLACE TEMP TABLE _erasmus_mapped AS
 WITH rows AS NOT MATERIALIZED (
-    SELECT * FROM _erasmus_rows
+    SELECT * REPLACE (
+        erasmus_trim(project_reference) AS project_reference, erasmus_trim(academic_year) AS academic_year,
+        erasmus_trim(start_month) AS start_month, erasmus_trim(end_month) AS end_month,
+        erasmus_trim(duration_days) AS duration_days, erasmus_trim(activity_mob) AS activity_mob,
+        erasmus_trim(field_of_education) AS field_of_education, erasmus_trim(nationality) AS nationality,
+        erasmus_trim(education_level) AS education_level, erasmus_trim(gender) AS gender,
+        erasmus_trim(participant_profile) AS participant_profile, erasmus_trim(special_needs) AS special_needs,
+        erasmus_trim(fewer_opportunities) AS fewer_opportunities, erasmus_trim(group_leader) AS group_leader,
+        erasmus_trim(age) AS age, erasmus_trim(sending_country) AS sending_country,
+        erasmus_trim(sending_city) AS sending_city, erasmus_trim(sending_organisation) AS sending_organisation,
+        erasmus_trim(sending_erasmus_code) AS sending_erasmus_code,
+        erasmus_trim(receiving_country) AS receiving_country, erasmus_trim(receiving_city) AS receiving_city,
+        erasmus_trim(receiving_organisation) AS receiving_organisation,
+        erasmus_trim(receiving_erasmus_code) AS receiving_erasmus_code, erasmus_trim(participants) AS participants)
+    FROM _erasmus_rows
 ), sides AS (
     SELECT rows.*, 'outgoing' AS direction, sending_school AS school_id,
            receiving_country AS partner_country_sent, receiving_organisation AS partner_organisation
@@ -45,18 +59,18 @@ WITH rows AS NOT MATERIALIZED (
     FROM sides
 ), activity_lookup AS (  -- 'Activity (mob)' -> participant_type, activity: lowest priority that matches
     SELECT a.activity_text, am.participant_type, am.activity
-    FROM (SELECT DISTINCT erasmus_value(activity_mob) AS activity_text FROM _erasmus_rows) a
+    FROM (SELECT DISTINCT erasmus_value(activity_mob) AS activity_text FROM rows) a
     LEFT JOIN _erasmus_activity_map am ON lower(a.activity_text) LIKE am.pattern
     QUALIFY row_number() OVER (PARTITION BY a.activity_text ORDER BY am.priority NULLS LAST) = 1
 ), level_lookup AS (  -- 'Education Level' -> programme_level
     SELECT l.level_text, lm.programme_level
-    FROM (SELECT DISTINCT erasmus_value(education_level) AS level_text FROM _erasmus_rows) l
+    FROM (SELECT DISTINCT erasmus_value(education_level) AS level_text FROM rows) l
     LEFT JOIN _erasmus_level_map lm ON lower(l.level_text) LIKE lm.pattern
     QUALIFY row_number() OVER (PARTITION BY l.level_text ORDER BY lm.pattern) = 1
 ), field_lookup AS (  -- 'Field of Education' -> ISCED-F code: its leading digits, or a health field's name
     SELECT f.field_text,
            coalesce(nullif(regexp_extract(f.field_text, '^\s*(\d{3,4})\b', 1), ''), fm.isced_f_code) AS isced_f_code
-    FROM (SELECT DISTINCT erasmus_value(field_of_education) AS field_text FROM _erasmus_rows) f
+    FROM (SELECT DISTINCT erasmus_value(field_of_education) AS field_text FROM rows) f
     LEFT JOIN _erasmus_field_map fm ON fm.name = lower(regexp_replace(f.field_text, '^\s*\d{3,4}\s*-\s*', ''))
 ), year_lookup AS (  -- 'Academic Year' as 2019-2020, 2019-20 or 2019/2020 -> 2019/20
     SELECT year_text,
@@ -66,14 +80,14 @@ WITH rows AS NOT MATERIALIZED (
                  CASE length(y.y2) WHEN 4 THEN TRY_CAST(y.y2 AS INTEGER)
                       WHEN 2 THEN TRY_CAST(y.y1 AS INTEGER) // 100 * 100 + TRY_CAST(y.y2 AS INTEGER) END AS y2
           FROM (SELECT year_text, regexp_extract(year_text, '^(\d{4})\s*[-/_–]\s*(\d{2}|\d{4})$', ['y1', 'y2']) AS y
-                FROM (SELECT DISTINCT erasmus_value(academic_year) AS year_text FROM _erasmus_rows
+                FROM (SELECT DISTINCT erasmus_value(academic_year) AS year_text FROM rows
                       WHERE erasmus_value(academic_year) IS NOT NULL)))
 ), month_lookup AS (  -- months as published ('2019-09'); a few other spellings are read too
     SELECT month_text,
            date_trunc('month', try_strptime(month_text, ['%Y-%m', '%Y/%m', '%m/%Y', '%m.%Y', '%Y-%m-%d']))::DATE
                AS first_day
-    FROM (SELECT erasmus_value(start_month) AS month_text FROM _erasmus_rows
-          UNION SELECT erasmus_value(end_month) FROM _erasmus_rows)
+    FROM (SELECT erasmus_value(start_month) AS month_text FROM rows
+          UNION SELECT erasmus_value(end_month) FROM rows)
     WHERE month_text IS NOT NULL
 ), typed AS (
     SELECT c.*,
