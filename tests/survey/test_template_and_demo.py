@@ -58,6 +58,9 @@ def test_template_without_school_and_bad_options(tmp_path: Path, home: Path):
 
 def test_filled_templates_are_accepted_by_ims_ingest(home: Path):
     raw = home / "data" / "raw"
+    (raw / "schools.csv").write_text(  # validation checks that each school is in the registry
+        "school_id,name,country_code,network_role\ncharite,Charité,DE,partner\nkarolinska,Karolinska,SE,partner\n")
+    assert RUNNER.invoke(app, ["ingest", str(raw / "schools.csv")]).exit_code == 0
     xlsx = write_template(raw, "charite", "2023/24", "xlsx", "respondents")
     wb = openpyxl.load_workbook(xlsx)
     ws = wb["survey"]
