@@ -1,7 +1,8 @@
 """Rebuild everything derived from data/raw/ alone: warehouse, curated Parquet and marts.
 
 The new warehouse and Parquet tree are built beside the old ones and swapped in by renames at the end, so an
-interrupted rebuild leaves the previous state untouched.
+interrupted rebuild leaves the previous state untouched. The Erasmus+ open-data files kept under
+data/raw/_erasmus_open_data/ (``ims erasmus``) are loaded again after the submissions, so they survive a rebuild.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _reload_erasmus(con) -> dict | None:
+    """Load the kept Erasmus+ open-data files again (None when there are none)."""
+    from ims_indicators.erasmus.load import RAW_FOLDER, discover, load_erasmus
+
+    folder = settings.raw_dir() / RAW_FOLDER
+    files = discover([folder]) if folder.is_dir() else []
+    return load_erasmus(con, files) if files else None
+
+
 def rebuild(marts: Callable[[object], dict] | None = None,
             progress: Callable[[str, int], None] | None = None) -> tuple[IngestReport, dict]:
     """Re-ingest every file under data/raw/ into a fresh warehouse, recompute the marts, then swap in."""
@@ -44,6 +54,7 @@ def rebuild(marts: Callable[[object], dict] | None = None,
     with _env(IMS_WAREHOUSE=str(new_wh), IMS_CURATED_DIR=str(new_cur)):
         with open_warehouse() as con:
             report = ingest_paths(con, [settings.raw_dir()], progress=progress)
+            _reload_erasmus(con)
             if marts is not None:
                 marts_summary = marts(con)
     old_cur = curated.with_name(curated.name + ".old")

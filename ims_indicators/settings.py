@@ -141,6 +141,20 @@ def storage() -> str:
     return _env("IMS_STORAGE", "")
 
 
+def task_runner() -> str:
+    """How the Prefect flows run their tasks: ``thread`` (default, in the flow's process) or ``dask``."""
+    value = _env("IMS_TASK_RUNNER", "thread").lower()
+    if value not in ("thread", "dask"):
+        raise ValueError(f"IMS_TASK_RUNNER={value!r}: expected 'thread' or 'dask'")
+    return value
+
+
+def dask_address() -> str | None:
+    """The Dask scheduler to run on with ``IMS_TASK_RUNNER=dask`` (e.g. ``tcp://scheduler:8786``); None: a
+    local cluster of 2 workers is started for the flow run."""
+    return os.environ.get("IMS_DASK_ADDRESS", "").strip() or None
+
+
 def lock_timeout() -> float:
     """Seconds a writer waits for the warehouse lock before giving up."""
     return float(_env("IMS_LOCK_TIMEOUT", "600"))

@@ -94,6 +94,12 @@ def run_command(
     draws: Annotated[int | None, typer.Option("--draws", min=0, help="Monte Carlo draws of the label robustness "
                                                  "(default: the model's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    dask: Annotated[bool, typer.Option("--dask", help="Run the stages on Dask (= IMS_TASK_RUNNER=dask): on the "
+                                       "scheduler at --dask-address, else on a local cluster of 2 workers.")] = False,
+    dask_address: Annotated[str | None, typer.Option(
+        "--dask-address", metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://scheduler:8786 (implies --dask; default env IMS_DASK_ADDRESS)."
+    )] = None,
 ) -> None:
     """Run the whole annual cycle on data/raw as one Prefect flow run.
 
@@ -108,12 +114,19 @@ def run_command(
     threading.Thread(target=_prewarm, name="prewarm", daemon=True).start()
     if url := os.environ.get("PREFECT_API_URL", "").strip():
         _check_server(url)
+    from ims_indicators import settings
     from pipelines.flows import annual_cycle
+    from pipelines.runners import describe, task_runner
     from pipelines.summary import StageFailed
 
-    err.print(f"running the annual cycle on {'the Prefect server at ' + api_url() if api_url() else 'a temporary Prefect server'} …",
-              highlight=False)
-    state = annual_cycle(years=year or None, pdf=pdf, draws=draws, return_state=True)
+    try:
+        runner = task_runner("dask" if dask or dask_address else settings.task_runner(), dask_address)
+    except (ValueError, ImportError) as exc:
+        _fail(str(exc))
+    err.print(f"running the annual cycle on {'the Prefect server at ' + api_url() if api_url() else 'a temporary Prefect server'}"
+              f" (tasks on {describe(runner)}) …", highlight=False)
+    state = annual_cycle.with_options(task_runner=runner)(years=year or None, pdf=pdf, draws=draws,
+                                                          return_state=True)
     data = state.result(raise_on_failure=False)
     summary = data.summary if isinstance(data, StageFailed) else data if isinstance(data, dict) else None
     if summary is None:  # crashed: no summary came back

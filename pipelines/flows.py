@@ -29,10 +29,14 @@ StageFn = Callable[..., dict]
 
 def _run_stage(summary: dict, stage: str, fn: StageFn, *args: Any, describe: Callable[[dict], str] | None = None,
                **kwargs: Any) -> dict | None:
-    """Run one stage task; record status, seconds and a one-line result (or the readable failure)."""
+    """Run one stage task; record status, seconds and a one-line result (or the readable failure).
+
+    The task is submitted to the flow run's task runner (threads by default, Dask with ``IMS_TASK_RUNNER=dask``,
+    see ``pipelines/runners.py``) and awaited: the stages still run one after the other.
+    """
     start = time.perf_counter()
     try:
-        result = fn(*args, **kwargs)
+        result = fn.submit(*args, **kwargs).result() if hasattr(fn, "submit") else fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - a failed stage is reported, not re-raised
         why = sm.reason(exc)
         sm.add_stage(summary, stage, "failed", time.perf_counter() - start, why)
@@ -202,6 +206,9 @@ def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str |
     ``years`` limits which submissions are (re)ingested (the registry always is); the later stages always
     recompute every year, so the marts stay consistent. Refused files are reported, not failures; the first
     stage that fails ends the run Failed with its reason, and the stages after it are skipped.
+
+    Runs its tasks on Prefect's default thread pool; for Dask, call
+    ``annual_cycle.with_options(task_runner=pipelines.runners.task_runner())`` (``IMS_TASK_RUNNER=dask``).
     """
     summary = sm.new_summary("annual-cycle", years=years, pdf=pdf or None, model=model, draws=draws, seed=seed)
     raw = settings.raw_dir()

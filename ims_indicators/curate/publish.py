@@ -1,4 +1,9 @@
-"""Curated tables → Parquet under data/curated/<dataset>/academic_year=<yyyy-yy>/ (atomic per partition)."""
+"""Curated tables → Parquet under data/curated/<dataset>/academic_year=<yyyy-yy>/ (atomic per partition).
+
+With ``IMS_STORAGE=s3://bucket/prefix`` the local tree is the staging area: every partition swapped in locally is
+then uploaded (``curate/storage.py``), a partition removed locally is removed from the store, and reads go to
+the store.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import duckdb
 
 from ims_indicators import settings
 from ims_indicators.contracts import CONTRACTS, contract, year_from_slug, year_slug
+from ims_indicators.curate import storage
 
 PART_FILE = "data_0.parquet"
 
@@ -19,8 +25,10 @@ def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_yea
                       root: Path | None = None) -> Path:
     """Write one year of one curated dataset to a temporary folder, then swap it in with renames.
 
-    A reader (or a crash) sees the old partition or the new one, never half of one.
+    A reader (or a crash) sees the old partition or the new one, never half of one. Without an explicit
+    ``root`` and with remote storage (``IMS_STORAGE=s3://…``), the partition is then uploaded as well.
     """
+    root_given = root
     root = Path(root or settings.curated_dir()) / dataset
     root.mkdir(parents=True, exist_ok=True)
     if contract(dataset).per_year:
@@ -40,11 +48,16 @@ def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_yea
     os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    if root_given is None and storage.is_remote():
+        storage.upload_partition(target, dataset)
     return target
 
 
 def read_partitions(con: duckdb.DuckDBPyConnection, dataset: str, root: Path | None = None) -> duckdb.DuckDBPyRelation:
-    """The published Parquet of a dataset as a relation, with academic_year back in its canonical form."""
+    """The published Parquet of a dataset as a relation, with academic_year back in its canonical form
+    (from the object store when ``IMS_STORAGE`` is remote and no ``root`` is given)."""
+    if root is None and storage.is_remote():
+        return storage.read_partitions(con, dataset)
     root = Path(root or settings.curated_dir()) / dataset
     if not contract(dataset).per_year:
         return con.sql("SELECT * FROM read_parquet(?)", params=[str(root / "all" / "*.parquet")])
@@ -72,7 +85,12 @@ def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> l
 
     Curated rows change only by whole submissions, so (row count, submission ids) identifies a partition's
     content. This is also how an interrupted run (killed between commit and publish) heals on the next run.
+
+    With remote storage (and no explicit ``root``) the local tree is what gets uploaded: afterwards every local
+    partition whose files are missing on the store or differ in size is uploaded again (an interrupted upload,
+    or ``IMS_STORAGE`` newly set), and partitions on the store that are not in the local tree are deleted.
     """
+    remote = root is None and storage.is_remote()
     root = Path(root or settings.curated_dir())
     clean_stale(root)
     done: list[tuple[str, str | None]] = []
@@ -97,4 +115,28 @@ def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> l
         for year in set(have) - set(want):  # a partition whose curated rows are gone
             shutil.rmtree(folder / (f"academic_year={year_slug(year)}" if spec.per_year else "all"), ignore_errors=True)
             done.append((dataset, year))
+        if remote:
+            done.extend(p for p in _sync_remote(dataset, folder, spec.per_year) if p not in done)
     return done
+
+
+def _sync_remote(dataset: str, folder: Path, per_year: bool) -> list[tuple[str, str | None]]:
+    """Make the store's partitions of one dataset match the local ones (by file names and sizes)."""
+    fs = storage.filesystem()
+    on_store = storage.partition_sizes(dataset, fs=fs)
+    local = {p.name: {f.name: f.stat().st_size for f in p.glob("*.parquet")}
+             for p in (folder.glob("academic_year=*" if per_year else "all") if folder.exists() else [])
+             if p.is_dir()}
+    synced: list[tuple[str, str | None]] = []
+
+    def year(name: str) -> str:
+        return (year_from_slug(name.partition("=")[2]) or name) if per_year and "=" in name else name
+
+    for name, files in local.items():
+        if on_store.get(name) != files:
+            storage.upload_partition(folder / name, dataset, fs=fs)
+            synced.append((dataset, year(name)))
+    for name in set(on_store) - set(local):
+        storage.remove_partition(dataset, name, fs=fs)
+        synced.append((dataset, year(name)))
+    return synced

@@ -92,6 +92,32 @@ def upload_partition(local_dir: Path, dataset: str, url: str | None = None, fs=N
     return remote
 
 
+def remove_partition(dataset: str, partition: str, url: str | None = None, fs=None) -> bool:
+    """Delete the partition ``<url>/<dataset>/<partition>/`` (its curated rows are gone); True if it existed."""
+    fs = fs or filesystem()
+    key = partition_url(dataset, partition, url)[len(SCHEME):]
+    fs.invalidate_cache(key)
+    if not fs.exists(key):
+        return False
+    fs.rm(key, recursive=True)
+    return True
+
+
+def partition_sizes(dataset: str, url: str | None = None, fs=None) -> dict[str, dict[str, int]]:
+    """What is on the store for a dataset: partition folder name → {file name: size in bytes}."""
+    fs = fs or filesystem()
+    key = f"{_base(url)}/{dataset}"
+    fs.invalidate_cache(key)
+    if not fs.exists(key):
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for path, info in fs.find(key, detail=True).items():
+        rel = path[len(key):].strip("/").split("/")
+        if len(rel) == 2 and rel[1].endswith(".parquet"):
+            out.setdefault(rel[0], {})[rel[1]] = int(info.get("size") or 0)
+    return out
+
+
 def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_year: str | None,
                       url: str | None = None, fs=None) -> str:
     """Write one curated partition (as ``curate.publish.publish_partition`` does) and upload it."""

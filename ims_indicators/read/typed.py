@@ -146,7 +146,8 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     present = set(raw.columns)
     profile = _profile(con, raw, contract)
     raw.decimal_comma = profile.decimal_comma
-    select, checks = ["r.source_row"], []
+    # inner query: each cell typed once (_t) beside its text (_r); outer query: defaults, fills and the errors list
+    inner, select, checks = ["r.source_row"], ["source_row"], []
     bound: dict[str, object] = {}  # values go into the SQL as parameters, never as text
 
     def param(value: object) -> str:
@@ -154,7 +155,7 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
         bound[name] = value
         return "$" + name
 
-    for col in contract.columns:
+    for i, col in enumerate(contract.columns):
         name = quote_ident(col.name)
         if col.name not in present:
             fill = {"school_id": school_id, "academic_year": academic_year}.get(col.name, col.default)
@@ -176,19 +177,22 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
             typed = _date_sql(col.name, profile.date_formats[col.name])
         else:
             typed = raw_cell
+        inner.append(f"{raw_cell} AS _r{i}, {typed} AS _t{i}")
         if col.kind in EXPECTED:
-            checks.append(f"CASE WHEN {raw_cell} IS NOT NULL AND ({typed}) IS NULL THEN '{col.name}' END")
+            checks.append(f"CASE WHEN _r{i} IS NOT NULL AND _t{i} IS NULL THEN '{col.name}' END")
+        final = f"_t{i}"
         if col.default is not None:
-            typed = f"CASE WHEN {raw_cell} IS NULL THEN CAST({param(col.default)} AS {col.sql_type}) ELSE {typed} END"
+            final = f"CASE WHEN _r{i} IS NULL THEN CAST({param(col.default)} AS {col.sql_type}) ELSE _t{i} END"
         elif col.name == "school_id" and school_id:
-            typed = f"coalesce({typed}, {param(school_id)})"
+            final = f"coalesce(_t{i}, {param(school_id)})"
         elif col.name == "academic_year" and academic_year:
-            typed = f"coalesce({typed}, {param(academic_year)})"
-        select.append(f"{typed} AS {name}")
+            final = f"coalesce(_t{i}, {param(academic_year)})"
+        select.append(f"{final} AS {name}")
     errors = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]::VARCHAR[]"
     typed_name = f"{raw.name}_typed"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {typed_name} AS
-                    SELECT {', '.join(select)}, {errors} AS _errors FROM {raw.name} r""", bound)
+                    SELECT {', '.join(select)}, {errors} AS _errors
+                    FROM (SELECT {', '.join(inner)} FROM {raw.name} r)""", bound)
     _check_key_matches(con, typed_name, raw, file, school_id, academic_year)
     failures = _type_failures(con, typed_name, raw, contract)
     if failures:
