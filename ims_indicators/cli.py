@@ -110,9 +110,13 @@ def submissions(
     school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
 ) -> None:
     """List every submission received: status, sha256, row counts, what superseded it."""
+    from ims_indicators.errors import WarehouseBusy
     from ims_indicators.submissions import list_submissions
 
-    rows = list_submissions(dataset=dataset, school_id=school)
+    try:
+        rows = list_submissions(dataset=dataset, school_id=school)
+    except WarehouseBusy as exc:
+        fail(f"{exc}; try again when it has finished")
     if as_json:
         print_json(rows)
     else:
@@ -126,9 +130,13 @@ def quarantine(
     submission: Annotated[Optional[str], typer.Option("--submission", help="Only rows of this submission.")] = None,
 ) -> None:
     """List the rows held back, with the rule each broke and why."""
+    from ims_indicators.errors import WarehouseBusy
     from ims_indicators.submissions import list_quarantine
 
-    rows = list_quarantine(submission)
+    try:
+        rows = list_quarantine(submission)
+    except WarehouseBusy as exc:
+        fail(f"{exc}; try again when it has finished")
     if as_json:
         print_json(rows)
     else:

@@ -15,5 +15,5 @@ def compute_marts(con: duckdb.DuckDBPyConnection, draws: int | None = None) -> d
 
     summary = {"indicator_values": compute_indicators(con), "benchmark_groups": compute_benchmarks(con)}
     model = load_model(settings.models_dir() / "label_v1.yaml")
-    summary.update(write_scores(con, score_warehouse(con, model, draws=draws, seed=0)))
+    summary.update(write_scores(con, score_warehouse(con, model, draws=draws)))
     return summary

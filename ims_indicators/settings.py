@@ -99,12 +99,25 @@ def pseudonym_key() -> bytes:
     if value:
         return value.encode("utf-8")
     path = pseudonym_key_file()
-    if not path.exists():
+    if not path.exists():  # written whole under a temporary name, then linked in: never a half-written key
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(os.urandom(32).hex())
-    return path.read_text().strip().encode("utf-8")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # fails if another process made the key first: then use theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path}: the pseudonym key file is empty; restore it (or set IMS_PSEUDONYM_KEY) — "
+                           "a new key would change every pseudonym")
+    return key.encode("utf-8")
 
 
 def quarantine_max_share() -> float:

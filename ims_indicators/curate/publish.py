@@ -38,12 +38,14 @@ def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_yea
     else:
         target = root / "all"
         query, params = f"SELECT * FROM curated.{dataset} ORDER BY school_id", []
-    tmp = root / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    work = root.parent / ".publishing"  # beside the dataset folders, so no dataset glob ever sees half a swap
+    work.mkdir(exist_ok=True)
+    tmp = work / f"{dataset}.{target.name}.{uuid.uuid4().hex}.tmp"
     tmp.mkdir()
     con.execute(f"COPY ({query}) TO ? (FORMAT parquet)", [*params, str(tmp / PART_FILE)])
     old = None
     if target.exists():
-        old = root / f".{target.name}.{uuid.uuid4().hex}.old"
+        old = work / f"{dataset}.{target.name}.{uuid.uuid4().hex}.old"
         os.replace(target, old)
     os.replace(tmp, target)
     if old is not None:
@@ -70,7 +72,7 @@ def clean_stale(root: Path | None = None) -> None:
     """Remove leftovers of an interrupted publish (.tmp/.old folders)."""
     root = Path(root or settings.curated_dir())
     if root.exists():
-        for leftover in list(root.glob("*/.*.tmp")) + list(root.glob("*/.*.old")):
+        for leftover in list(root.glob(".publishing/*")) + list(root.glob("*/.*.tmp")) + list(root.glob("*/.*.old")):
             shutil.rmtree(leftover, ignore_errors=True)
 
 

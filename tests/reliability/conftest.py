@@ -212,7 +212,9 @@ def check_consistent(home: Path, *, finished: bool = False) -> dict[str, int]:
 def leftovers(home: Path) -> list[str]:
     """Temporary folders of an interrupted publish under data/curated (hidden from the documented globs)."""
     root = home / "data" / "curated"
-    return sorted(str(p.relative_to(root)) for p in root.glob("*/.*")) if root.exists() else []
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in [*root.glob("*/.*"), *root.glob(".publishing/*")])
 
 
 # --- the whole cycle on hostile and personal data (privacy, injection, rebuild) -----------------------------------

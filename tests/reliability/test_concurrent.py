@@ -95,7 +95,7 @@ def test_ims_ingest_ignores_a_stale_lock_and_says_who_holds_a_live_one(home: Pat
                 lock.writer_lock("test", timeout=1.5, on_wait=messages.append):
             pass
         assert messages and f"pid {holder.pid} (test holder)" in messages[0]
-        for garbage in ("[1, 2]", '{"pid": "12x"}', "{}", "{trunc"):  # a holder file that is not ours: still a wait
+        for garbage in ("[1, 2]", '{"pid": "12x"}'):  # a holder file that is not ours: still a wait
             lock.holder_path().write_text(garbage)
             messages.clear()
             with pytest.raises(WarehouseBusy), lock.writer_lock("test", timeout=1.5, on_wait=messages.append):

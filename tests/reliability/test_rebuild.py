@@ -55,7 +55,5 @@ def test_rebuild_equals_the_incremental_path(pipeline: Pipeline, rebuilt: Rebuil
     assert not list(pipeline.home.glob("data/*.rebuild*")) and not list(pipeline.home.glob("data/curated.*"))
 
 
-@pytest.mark.xfail(strict=True, reason="ims_indicators/cycle.py compute_marts (used by `ims rebuild`) seeds the "
-                                       "Monte Carlo with seed=0; `ims score`/`ims run` use the model's seed")
 def test_rebuild_gives_the_same_label_robustness(rebuilt: Rebuilt) -> None:
     assert not differences(rebuilt, MONTE_CARLO)
