@@ -21,38 +21,42 @@ from ims_indicators.curate import storage
 PART_FILE = "data_0.parquet"
 
 
-def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_year: str | None,
-                      root: Path | None = None) -> Path:
-    """Write one year of one curated dataset to a temporary folder, then swap it in with renames.
+def write_partition(con: duckdb.DuckDBPyConnection, dataset: str, partition: str, query: str, params: list,
+                    root: Path | None = None) -> Path:
+    """COPY ``query`` to <root>/<dataset>/<partition>/ via a temporary folder swapped in with renames, then upload
+    it when storage is remote (and no explicit ``root`` was given).
 
-    A reader (or a crash) sees the old partition or the new one, never half of one. Without an explicit
-    ``root`` and with remote storage (``IMS_STORAGE=s3://…``), the partition is then uploaded as well.
+    A reader (or a crash) sees the old partition or the new one, never half of one: the temporary and the old
+    folder live in <root>/.publishing/, beside the dataset folders, so no dataset glob sees half a swap.
     """
-    root_given = root
-    root = Path(root or settings.curated_dir()) / dataset
-    root.mkdir(parents=True, exist_ok=True)
-    if contract(dataset).per_year:
-        target = root / f"academic_year={year_slug(academic_year)}"
-        query, params = f"SELECT * EXCLUDE (academic_year) FROM curated.{dataset} WHERE academic_year = ? " \
-                        "ORDER BY school_id, submission_id, source_row", [academic_year]
-    else:
-        target = root / "all"
-        query, params = f"SELECT * FROM curated.{dataset} ORDER BY school_id", []
-    work = root.parent / ".publishing"  # beside the dataset folders, so no dataset glob ever sees half a swap
+    base = Path(root or settings.curated_dir())
+    target = base / dataset / partition
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = base / ".publishing"
     work.mkdir(exist_ok=True)
-    tmp = work / f"{dataset}.{target.name}.{uuid.uuid4().hex}.tmp"
+    tmp = work / f"{dataset}.{partition}.{uuid.uuid4().hex}.tmp"
     tmp.mkdir()
     con.execute(f"COPY ({query}) TO ? (FORMAT parquet)", [*params, str(tmp / PART_FILE)])
     old = None
     if target.exists():
-        old = work / f"{dataset}.{target.name}.{uuid.uuid4().hex}.old"
+        old = work / f"{dataset}.{partition}.{uuid.uuid4().hex}.old"
         os.replace(target, old)
     os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    if root_given is None and storage.is_remote():
+    if root is None and storage.is_remote():
         storage.upload_partition(target, dataset)
     return target
+
+
+def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_year: str | None,
+                      root: Path | None = None) -> Path:
+    """Publish one year of one curated contract dataset (the registry as one ``all`` partition)."""
+    if contract(dataset).per_year:
+        return write_partition(con, dataset, f"academic_year={year_slug(academic_year)}",
+                               f"SELECT * EXCLUDE (academic_year) FROM curated.{dataset} WHERE academic_year = ? "
+                               "ORDER BY school_id, submission_id, source_row", [academic_year], root)
+    return write_partition(con, dataset, "all", f"SELECT * FROM curated.{dataset} ORDER BY school_id", [], root)
 
 
 def read_partitions(con: duckdb.DuckDBPyConnection, dataset: str, root: Path | None = None) -> duckdb.DuckDBPyRelation:

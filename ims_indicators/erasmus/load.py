@@ -39,7 +39,7 @@ from ims_indicators import settings
 from ims_indicators.contracts import contract
 from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
 from ims_indicators.errors import InputRefused
-from ims_indicators.ingest.stage import SubmissionKey, keep_rejected, submission_id
+from ims_indicators.ingest.stage import SubmissionKey, keep_rejected, submission_id, relative_to_home
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
 SOURCE = "erasmus_open_data"
@@ -173,13 +173,6 @@ def _keep_received(path: Path, sha: str) -> Path:
         shutil.copyfile(src, tmp)
     os.replace(tmp, dest)
     return dest
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(settings.home()))
-    except ValueError:
-        return str(path)
 
 
 def _file_submission_id(sha: str) -> str:
@@ -322,7 +315,7 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
         con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
                        stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
                        VALUES (?, 'mobility', NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [file_sid, SOURCE, path.name, _relative(stored), sha, now, file_status, file_reason,
+                    [file_sid, SOURCE, path.name, relative_to_home(stored), sha, now, file_status, file_reason,
                      result.rows_read + result.rows_corrupt, file_quarantined])
         con.execute("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason, row_json,
                                                     quarantined_at)
@@ -351,7 +344,7 @@ def _write(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
                        stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
                        SELECT submission_id, 'mobility', school_id, academic_year, $source, $file_name, $stored, $sha,
                               $now, status, reason, rows_in, rows_quarantined FROM _erasmus_subs""",
-                    {"now": now, "file_name": path.name, "source": SOURCE, "stored": _relative(stored), "sha": sha})
+                    {"now": now, "file_name": path.name, "source": SOURCE, "stored": relative_to_home(stored), "sha": sha})
         con.execute(f"""INSERT INTO staging.mobility ({mob_cols})
                         SELECT n.submission_id, m.source_row, {', '.join('m.' + quote_ident(c) for c in cols[2:])}
                         FROM _erasmus_mapped m JOIN _erasmus_subs n USING (school_id, academic_year)""")
@@ -433,7 +426,7 @@ def _reject(con: duckdb.DuckDBPyConnection, path: Path, sha: str, reason: str, s
     con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
                    stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
                    VALUES (?, 'mobility', NULL, NULL, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0)""",
-                [sid, SOURCE, path.name, _relative(stored), sha, dt.datetime.now(), reason])
+                [sid, SOURCE, path.name, relative_to_home(stored), sha, dt.datetime.now(), reason])
     return FileResult(path.name, "rejected", sid, sha, reason, seconds=round(time.perf_counter() - started, 2))
 
 

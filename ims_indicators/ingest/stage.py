@@ -139,7 +139,8 @@ def keep_rejected(path: Path, sub_id: str) -> Path:
     return dest
 
 
-def _relative(path: Path) -> str:
+def relative_to_home(path: Path) -> str:
+    """A path as stored in meta.submissions: relative to IMS_HOME where it lies inside it."""
     try:
         return str(path.resolve().relative_to(settings.home()))
     except ValueError:
@@ -170,7 +171,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, key: Submission
         con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
                        stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0)""",
-                    [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, _relative(stored), sha,
+                    [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, relative_to_home(stored), sha,
                      received_at(path), reason])
     # the same refused bytes again: nothing new is recorded, but the sender is told again why
     return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, "rejected", reason)
@@ -233,7 +234,7 @@ def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey
         con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source,
                        file_name, stored_path, sha256, received_at, status, rows_in, rows_quarantined)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)""",
-                    [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, _relative(stored), sha,
+                    [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, relative_to_home(stored), sha,
                      received_at(stored), rows_in, len({f["source_row"] for f in failures})])
         con.execute(f"""INSERT INTO staging.{key.dataset} (submission_id, source_row, {', '.join(map(quote_ident, cols))})
                         SELECT $sub_id, source_row, {', '.join(select)} FROM {typed}""", params)
