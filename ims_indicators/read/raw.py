@@ -118,8 +118,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     if n_fields > settings.max_columns():
         raise InputRefused(path.name, f"{n_fields} columns; at most {settings.max_columns()} are accepted "
                                       "(IMS_MAX_COLUMNS)", row=header_idx + 1)
-    readable = path
-    if encoding not in ("utf-8", "utf-8-sig"):
+    readable, duck_encoding = path, "utf-8"
+    if encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15") and sniff.reads_as_latin1(path, encoding):
+        duck_encoding = "latin-1"  # DuckDB decodes it itself: no transcoded copy
+    elif encoding not in ("utf-8", "utf-8-sig"):
         readable = sniff.transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}.utf8.csv")
     name = f"raw_{next(_counter)}"
     rej, scan = f"rej_{name}", f"scan_{name}"
@@ -130,8 +132,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
             SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
                                    columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
                                    rejects_scan='{scan}', strict_mode=false, max_line_size=10000000,
-                                   auto_detect=false)""",  # dialect known; DuckDB's sniffer is quadratic in line size
-                    [str(readable), delimiter]).fetchall()[0][0]
+                                   auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
+                    [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
     except duckdb.Error as exc:
         raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
                                       f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None

@@ -60,6 +60,24 @@ def detect_encoding(path: Path) -> str:
     return "cp1252" if "cp1252" in calm else calm[0]
 
 
+def reads_as_latin1(path: Path, encoding: str) -> bool:
+    """True when the bytes mean the same in ``encoding`` and Latin-1 (no byte 0x80–0x9F, where cp1252 puts €, „ …),
+    so DuckDB can decode the file itself."""
+    if encoding in ("latin_1", "iso8859_1"):
+        return True
+    import mmap
+
+    import numpy as np
+
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8)
+        special = bool(((data >= 0x80) & (data <= 0x9F)).any())
+        del data
+    if encoding == "iso8859_15":  # differs from Latin-1 at A4 A6 A8 B4 B8 BC BD BE
+        return False
+    return not special
+
+
 def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:
     """Stream a non-UTF-8 file into a UTF-8 copy (DuckDB reads UTF-8). Undecodable bytes are refused."""
     dest.parent.mkdir(parents=True, exist_ok=True)

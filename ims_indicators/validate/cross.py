@@ -15,6 +15,9 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "outgoing_students_within_enrolment": ("mobility",),
     "staff_mobility_within_headcount": ("mobility",),
 }
+# checks whose failure concerns the whole file (the school is the file's): the submission is rejected with one
+# reason instead of every row being held back
+FILE_LEVEL = {"school_registered"}
 DESCRIPTIONS = {
     "school_registered": "the school is in the schools registry",
     "outgoing_students_within_enrolment": "outgoing student mobilities (participants) ≤ enrolled students",

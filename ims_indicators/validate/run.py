@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from ims_indicators.validate import RowFailure, Verdict
-from ims_indicators.validate.cross import DESCRIPTIONS, run_checks
+from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
 from ims_indicators.validate.frames import batches, build_frame, drop_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
@@ -63,9 +63,16 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
         verdicts[f["submission_id"]].failures.append(
             RowFailure(f["source_row"], f["rule"], f["column"], f["reason"], stage="validate"))
     for name, hits in cross.items():
+        per_sub: dict[str, int] = {}
         for h in hits:
-            verdicts[h["submission_id"]].failures.append(
-                RowFailure(int(h["source_row"]), name, h["column_name"], h["reason"], stage="cross"))
+            per_sub[h["submission_id"]] = per_sub.get(h["submission_id"], 0) + 1
+        for h in hits:
+            verdict = verdicts[h["submission_id"]]
+            if name in FILE_LEVEL and per_sub[h["submission_id"]] == counts.get(h["submission_id"]):
+                verdict.file_reason = verdict.file_reason or h["reason"]  # every row: the file, not its rows
+            else:
+                verdict.failures.append(RowFailure(int(h["source_row"]), name, h["column_name"], h["reason"],
+                                                   stage="cross"))
     for v in verdicts.values():
         v.failures.sort(key=lambda f: (f.source_row, f.stage, f.rule))
 

@@ -125,3 +125,14 @@ def test_parquet_partitions_equal_the_curated_tables(home: Path) -> None:
         assert table == parquet and table
     assert (home / "data" / "curated" / "mobility" / "academic_year=2023-24").is_dir()
     con.close()
+
+
+def test_a_school_missing_from_the_registry_rejects_its_file_with_one_reason(home: Path) -> None:
+    folder = home / "data" / "raw" / "mobility" / "charite-berlin" / "2023-24"
+    folder.mkdir(parents=True)
+    (folder / "mobility.csv").write_bytes(MOB.encode("cp1252"))  # no registry ingested
+    result = ims("ingest", str(home / "data" / "raw"))
+    assert result.exit_code == 1 and "'charite-berlin' is not in the schools registry" in result.stderr
+    sub = submissions(home)[0]
+    assert sub["status"] == "rejected" and "registry" in sub["reason"]
+    assert table_counts(home)["curated.mobility"] == 0
