@@ -3,17 +3,31 @@ violating rows (submission_id, source_row, column_name, reason)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import duckdb
 import pandas as pd
 
 from ims_indicators.contracts import contract
 from ims_indicators.warehouse import sql_text
 
-# check name -> datasets it guards ("*": every per-year dataset, i.e. all but the registry)
-CHECKS: dict[str, tuple[str, ...]] = {
-    "school_registered": ("*",),
-    "outgoing_students_within_enrolment": ("mobility",),
-    "staff_mobility_within_headcount": ("mobility",),
+
+@dataclass(frozen=True)
+class Check:
+    sql: str  # file in validate/sql/
+    datasets: tuple[str, ...]  # the datasets it guards ("*": every per-year dataset, i.e. all but the registry)
+    identifiers: dict[str, str] = field(default_factory=dict)  # {name} in the SQL -> our own table/column names
+    params: dict[str, str] = field(default_factory=dict)  # bound values
+
+
+CHECKS: dict[str, Check] = {
+    "school_registered": Check("school_registered.sql", ("*",)),
+    "outgoing_students_within_enrolment": Check(
+        "mobility_within_total.sql", ("mobility",), {"totals": "enrolment", "total_column": "students_total"},
+        {"totals_dataset": "enrolment", "participant_type": "student", "limit_text": "{} enrolled students"}),
+    "staff_mobility_within_headcount": Check(
+        "mobility_within_total.sql", ("mobility",), {"totals": "staffing", "total_column": "headcount"},
+        {"totals_dataset": "staffing", "participant_type": "staff", "limit_text": "staff headcount of {}"}),
 }
 # checks whose failure concerns the whole file (the school is the file's): the submission is rejected with one
 # reason instead of every row being held back
@@ -27,7 +41,8 @@ DESCRIPTIONS = {
 
 def checks_for(dataset: str) -> list[str]:
     per_year = contract(dataset).per_year
-    return [name for name, datasets in CHECKS.items() if dataset in datasets or ("*" in datasets and per_year)]
+    return [name for name, check in CHECKS.items()
+            if dataset in check.datasets or ("*" in check.datasets and per_year)]
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
@@ -39,8 +54,11 @@ def run_checks(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: lis
     con.register("_gx_failed", gx_failed[["submission_id", "source_row"]])
     try:
         for name in checks_for(dataset):
-            query = sql_text("ims_indicators.validate.sql", f"{name}.sql").replace("{table}", table)
-            cur = con.execute(query, {"ids": list(submission_ids)})
+            check = CHECKS[name]
+            query = sql_text("ims_indicators.validate.sql", check.sql).replace("{table}", table)
+            for ident, value in check.identifiers.items():
+                query = query.replace("{" + ident + "}", value)
+            cur = con.execute(query, {"ids": list(submission_ids), **check.params})
             cols = [d[0] for d in cur.description]
             out[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
     finally:
