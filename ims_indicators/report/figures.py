@@ -101,6 +101,28 @@ def _axis(layout: dict, ref: str, **props) -> None:
     layout[key].update(props)
 
 
+def _small_multiples(frame: pd.DataFrame, cols: int, box: tuple[int, int, int, int], hspace: float,
+                     title_size: int = 12) -> tuple[dict[str, list[dict]], list[str], dict, list, int]:
+    """One panel per indicator of ``frame`` in a grid of ``cols`` columns; ``box`` = (top, bottom, row, gap) px.
+
+    Returns the records per indicator, the indicators in order, the grid layout, each panel's axis refs and the
+    figure height. Plain Python: a groupby per figure costs more than the figure.
+    """
+    parts: dict[str, list[dict]] = {}
+    for rec in frame.to_dict("records"):
+        parts.setdefault(rec["indicator_id"], []).append(rec)
+    inds = list(parts)
+    n = max(len(inds), 1)
+    cols = min(cols, n)
+    nrows = math.ceil(n / cols)
+    top, bottom, row_px, gap_px = box
+    area = nrows * row_px + (nrows - 1) * gap_px
+    titles = [_t(parts[i][0]["name"]) for i in inds]
+    layout, refs = grid(nrows, cols, titles, vspace=gap_px / area if nrows > 1 else 0, hspace=hspace,
+                        title_size=title_size)
+    return parts, inds, layout, refs, area + top + bottom
+
+
 def peer_dot_plot(rows: pd.DataFrame, peers: pd.DataFrame, school_label: str) -> Spec:
     """One line per indicator: the peers' values (grey), the peer median and quartiles, and the school.
 
@@ -169,18 +191,8 @@ def trend_plot(trend: pd.DataFrame, school_label: str, cols: int = 2) -> Spec:
 
     ``trend``: indicator_id, name, unit, academic_year, value, peer_median, peer_q1, peer_q3.
     """
-    parts: dict[str, list[dict]] = {}
-    for rec in trend.to_dict("records"):  # plain Python: a groupby per figure costs more than the figure
-        parts.setdefault(rec["indicator_id"], []).append(rec)
-    inds = list(parts)
-    n = max(len(inds), 1)
-    cols = min(cols, n)
-    nrows = math.ceil(n / cols)
-    top, bottom, row_px, gap_px = 50, 30, 170, 60
-    area = nrows * row_px + (nrows - 1) * gap_px
-    height = area + top + bottom
-    titles = [_t(parts[i][0]["name"]) for i in inds]
-    layout, refs = grid(nrows, cols, titles, vspace=gap_px / area if nrows > 1 else 0, hspace=0.12)
+    top, bottom = 50, 30
+    parts, inds, layout, refs, height = _small_multiples(trend, cols, (top, bottom, 170, 60), hspace=0.12)
     data: list[dict] = []
     for k, ind in enumerate(inds):
         xr, yr = refs[k]
@@ -259,18 +271,9 @@ def distribution_plot(values: pd.DataFrame, cols: int = 3) -> Spec:
 
     ``values``: indicator_id, name, unit, label, value.
     """
-    parts: dict[str, list[dict]] = {}
-    for rec in values.to_dict("records"):
-        parts.setdefault(rec["indicator_id"], []).append(rec)
-    inds = list(parts)
-    n = max(len(inds), 1)
-    cols = min(cols, n)
-    nrows = math.ceil(n / cols)
-    top, bottom, row_px, gap_px = 30, 20, 190, 50
-    area = nrows * row_px + (nrows - 1) * gap_px
-    height = area + top + bottom
-    titles = [_t(parts[i][0]["name"]) for i in inds]
-    layout, refs = grid(nrows, cols, titles, vspace=gap_px / area if nrows > 1 else 0, hspace=0.1, title_size=11)
+    top, bottom = 30, 20
+    parts, inds, layout, refs, height = _small_multiples(values, cols, (top, bottom, 190, 50), hspace=0.1,
+                                                         title_size=11)
     data = []
     for k, ind in enumerate(inds):
         xr, yr = refs[k]

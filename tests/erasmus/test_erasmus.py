@@ -331,12 +331,18 @@ SCHOOL_MOBILITY = (
     "charite-berlin;2019/20;CH-2;incoming;staff;teaching;bilateral;;FR;Paris;15.09.2019;20.09.2019;2\n")
 
 
-def test_open_data_never_overwrites_what_a_school_sent(home: Path, tmp_path: Path) -> None:
+def write_school_submissions(home: Path) -> Path:
+    """The registry and one school mobility file (charite-berlin 2019/20) under home/data/raw."""
     raw = home / "data" / "raw"
     (raw / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
     folder = raw / "mobility" / "charite-berlin" / "2019-20"
     folder.mkdir(parents=True)
     (folder / "mobility.csv").write_text(SCHOOL_MOBILITY, encoding="utf-8")
+    return raw
+
+
+def test_open_data_never_overwrites_what_a_school_sent(home: Path, tmp_path: Path) -> None:
+    raw = write_school_submissions(home)
     con = connect()
     try:
         report = ingest_paths(con, [raw])

@@ -13,7 +13,7 @@ from ims_indicators.ingest import ingest_paths
 from ims_indicators.warehouse import connect, rows
 
 from .conftest import row, write_open_data
-from .test_erasmus import SCHOOL_MOBILITY, SCHOOLS
+from .test_erasmus import write_school_submissions
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +42,7 @@ def _sorted(records: list[dict]) -> list[dict]:
 
 
 def test_published_partitions_read_back_equal_from_s3(s3, home: Path, tmp_path: Path) -> None:
-    raw = home / "data" / "raw"
-    (raw / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
-    folder = raw / "mobility" / "charite-berlin" / "2019-20"
-    folder.mkdir(parents=True)
-    (folder / "mobility.csv").write_text(SCHOOL_MOBILITY, encoding="utf-8")
+    raw = write_school_submissions(home)
     con = connect()
     try:
         ingest_paths(con, [raw])
