@@ -23,7 +23,7 @@ def erasmus_command(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from ims_indicators.cli import err, fail, out, print_json, print_table
+    from ims_indicators.console import err, fail, out, print_json, print_table
     from ims_indicators.erasmus.load import RegistryNotReady, discover, load_erasmus
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock

@@ -26,7 +26,7 @@ def _fmt(v: object) -> str:
 
 def _filters(year: str | None, school: str | None) -> tuple[str, list]:
     """A WHERE clause (always true without filters) and its parameters; the year in canonical form."""
-    from ims_indicators.cli import fail
+    from ims_indicators.console import fail
     from ims_indicators.contracts import canonical_year
 
     clauses, params = ["true"], []
@@ -51,7 +51,7 @@ def indicators_command(
     as_json: AsJson = False,
 ) -> None:
     """Compute indicator values from the catalogue into marts.indicator_values (or --explain one value)."""
-    from ims_indicators.cli import err, fail, print_json, print_table
+    from ims_indicators.console import err, fail, print_json, print_table
     from ims_indicators.indicators.catalogue import load_catalogue
     from ims_indicators.indicators.compute import compute_indicators, explain_indicator
     from ims_indicators.lock import writer_lock
@@ -100,7 +100,7 @@ def indicators_command(
 
 
 def _print_explain(r: dict) -> None:
-    from ims_indicators.cli import out
+    from ims_indicators.console import out
 
     def p(text: str) -> None:
         out.print(escape(text), highlight=False)
@@ -134,7 +134,7 @@ def benchmark_command(
 ) -> None:
     """Compute peer groups (CHE top/middle/bottom, U-Multirank A–E), peer statistics and trends."""
     from ims_indicators.benchmark import compute_benchmarks, load_peer_sets, unknown_list_members
-    from ims_indicators.cli import err, fail, print_json, print_table
+    from ims_indicators.console import err, fail, print_json, print_table
     from ims_indicators.indicators.catalogue import load_catalogue
     from ims_indicators.lock import writer_lock
     from ims_indicators.warehouse import open_warehouse, rows

@@ -21,7 +21,7 @@ def validate_command(
     """
     from rich.markup import escape
 
-    from ims_indicators.cli import err, fail, out, print_json, print_table
+    from ims_indicators.console import err, fail, out, print_json, print_table
     from ims_indicators.contracts import CONTRACTS
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock
