@@ -12,7 +12,7 @@ import duckdb
 
 from ims_indicators.benchmark.peers import PeerSets, load_peer_sets
 from ims_indicators.indicators.catalogue import Catalogue, load_catalogue
-from ims_indicators.indicators.compute import ensure_marts
+from ims_indicators.indicators.marts import ensure_marts
 from ims_indicators.warehouse import rows, sql_text, transaction
 
 PKG = "ims_indicators.benchmark.sql"
@@ -60,7 +60,9 @@ def compute_benchmarks(con: duckdb.DuckDBPyConnection, peer_sets: PeerSets | Non
     bench = (catalogue or load_catalogue()).benchmark
     ensure_benchmark_marts(con)
     params = {"min_peer": bench.min_peer_values, "che_top": bench.che_top_share,
-              "che_bottom": bench.che_bottom_share, "ume_a": bench.ume_cutoffs.A, "ume_b": bench.ume_cutoffs.B,
+              "che_bottom": bench.che_bottom_share, "tol": bench.boundary_tolerance,
+              "share_min": bench.group_share_min, "share_max": bench.group_share_max,
+              "min_distinct": bench.min_distinct_values, "ume_min_peer": bench.ume_min_peer_values, "ume_a": bench.ume_cutoffs.A, "ume_b": bench.ume_cutoffs.B,
               "ume_c": bench.ume_cutoffs.C, "ume_d": bench.ume_cutoffs.D}
     with transaction(con):
         _load_config(con, peers)

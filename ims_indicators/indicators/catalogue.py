@@ -102,6 +102,25 @@ class Measure(_Strict):
         return f"{self.expr} FILTER (WHERE {self.where})" if self.where else self.expr
 
 
+GROUP_RULES = ("quartile", "fixed", "interval", "none")
+
+
+class Cutoffs(_Strict):
+    """Fixed cut-offs in the indicator's own unit, read in its direction: for higher-is-better, top when the
+    value is at least ``top`` and bottom when it is below ``bottom``; for lower-is-better, top at or below
+    ``top`` and bottom above ``bottom``; middle otherwise. A value on a cut-off goes to the better group."""
+
+    top: float
+    bottom: float
+
+
+class Coverage(_Strict):
+    """The denominator must cover at least ``min`` of a base measure (e.g. 90 % of academic headcount)."""
+
+    base: Measure
+    min: float = Field(gt=0, le=1)
+
+
 class Indicator(_Strict):
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=3)
@@ -118,6 +137,41 @@ class Indicator(_Strict):
     datasets: list[str] = Field(min_length=1)
     data_source: str = Field("school", pattern=_ID, description="meta.submissions.source of the rows used")
     reference: str = Field(min_length=3)
+    groups: Literal[GROUP_RULES] = Field(  # type: ignore[valid-type]
+        "quartile", description="how it is benchmarked: quartile, fixed (cutoffs), interval (survey) or none")
+    cutoffs: Cutoffs | None = None
+    group_note: str | None = Field(None, description="why fixed cut-offs or no group (shown in the legend)")
+    coverage: Coverage | None = None
+
+    def measures(self) -> list[tuple[str, Measure]]:
+        """(field, measure) of numerator, denominator and the coverage base if any."""
+        out = [("numerator", self.numerator), ("denominator", self.denominator)]
+        return out + [("coverage.base", self.coverage.base)] if self.coverage else out
+
+    @model_validator(mode="after")
+    def _grouping(self) -> Indicator:
+        if self.unit == "yes/no" and self.groups in ("quartile", "interval"):
+            raise ValueError(f"indicator {self.id}: groups: a yes/no indicator cannot have {self.groups} groups "
+                             "(its values tie, so every school would share one group); declare groups: fixed with "
+                             "cutoffs, or groups: none")
+        if self.groups == "interval" and self.unit != "score":
+            raise ValueError(f"indicator {self.id}: groups: interval (CHE's confidence-interval rule) is for survey "
+                             f"means (unit score), not unit {self.unit!r}")
+        if self.unit == "score" and self.groups not in ("interval", "none"):
+            raise ValueError(f"indicator {self.id}: groups: a survey mean (unit score) takes groups: interval or "
+                             f"none, not {self.groups}")
+        if (self.groups == "fixed") != (self.cutoffs is not None):
+            raise ValueError(f"indicator {self.id}: cutoffs: required with groups: fixed and only then")
+        if self.cutoffs is not None:
+            c = self.cutoffs
+            ok = c.top >= c.bottom if self.direction == "higher" else c.top <= c.bottom
+            if not ok:
+                raise ValueError(f"indicator {self.id}: cutoffs: top must be at least as good as bottom "
+                                 f"({self.direction} is better)")
+        if self.groups in ("fixed", "none") and not self.group_note:
+            raise ValueError(f"indicator {self.id}: group_note: say why it has {self.groups} groups "
+                             "(shown in the report legend)")
+        return self
 
     @field_validator("formula")
     @classmethod
@@ -151,12 +205,20 @@ class Benchmark(_Strict):
     min_peer_values: int = Field(5, ge=2, description="fewer computable peer values: no group, no peer statistics")
     che_top_share: float = Field(0.25, gt=0, lt=1)
     che_bottom_share: float = Field(0.25, gt=0, lt=1)
+    boundary_tolerance: float = Field(0.01, ge=0, lt=1, description="near-equal: gap <= this share of the range")
+    group_share_min: float = Field(0.10, gt=0, lt=0.5, description="a top or bottom group holds at least this")
+    group_share_max: float = Field(0.45, gt=0, lt=0.5, description="... and at most this share of the peer values")
+    min_distinct_values: int = Field(3, ge=3, description="fewer distinct (near-equal merged) values: no group")
+    ume_min_peer_values: int = Field(10, ge=2, description="fewer computable peer values: no A–E letter")
     ume_cutoffs: UmeCutoffs = UmeCutoffs()
 
     @model_validator(mode="after")
     def _shares(self) -> Benchmark:
         if self.che_top_share + self.che_bottom_share >= 1:
             raise ValueError("che_top_share + che_bottom_share must leave a middle group (< 1)")
+        if not self.group_share_min <= min(self.che_top_share, self.che_bottom_share) <= max(
+                self.che_top_share, self.che_bottom_share) <= self.group_share_max:
+            raise ValueError("group_share_min <= che_top_share, che_bottom_share <= group_share_max expected")
         return self
 
 
@@ -185,12 +247,11 @@ class Catalogue(_Strict):
             if ind.id in seen:
                 raise ValueError(f"indicator {ind.id}: id: used twice")
             seen.add(ind.id)
-            for field in ("numerator", "denominator"):
-                m: Measure = getattr(ind, field)
+            for field, m in ind.measures():
                 if m.source not in self.sources:
                     raise ValueError(f"indicator {ind.id}: {field}.from: unknown source {m.source!r} "
                                      f"(expected one of {', '.join(self.sources)})")
-            used = sorted({d for m in (ind.numerator, ind.denominator) for d in self.sources[m.source].datasets})
+            used = sorted({d for _, m in ind.measures() for d in self.sources[m.source].datasets})
             if sorted(set(ind.datasets)) != used:
                 raise ValueError(f"indicator {ind.id}: datasets: {sorted(set(ind.datasets))} disagrees with its "
                                  f"sources, which read {used}")
@@ -286,7 +347,7 @@ def check_catalogue(cat: Catalogue, con: duckdb.DuckDBPyConnection | None = None
     Without ``con`` an in-memory DuckDB with the warehouse schema (from the contracts) is used, so the check
     does not need a warehouse file.
     """
-    from ims_indicators.indicators.compute import ensure_marts  # local: compute imports this module
+    from ims_indicators.indicators.marts import ensure_marts
 
     own = con is None
     if own:
@@ -316,8 +377,7 @@ def _check_measures(cat: Catalogue, con: duckdb.DuckDBPyConnection) -> None:
     """All measures of a source in one LIMIT 0 query; only when it fails, one query per measure names the culprit."""
     by_source: dict[str, list[tuple[Indicator, str, Measure]]] = {}
     for ind in cat.indicators:
-        for field in ("numerator", "denominator"):
-            m: Measure = getattr(ind, field)
+        for field, m in ind.measures():
             by_source.setdefault(m.source, []).append((ind, field, m))
     for source, measures in by_source.items():
         src = cat.sources[source].sql

@@ -25,9 +25,8 @@ from ims_indicators.indicators.catalogue import (
     check_catalogue,
     load_catalogue,
 )
+from ims_indicators.indicators.marts import PKG, ensure_marts
 from ims_indicators.warehouse import rows, sql_text, transaction
-
-PKG = "ims_indicators.indicators.sql"
 
 
 @dataclass(frozen=True)
@@ -42,16 +41,11 @@ class Scan:
         return f"m{self.measures.index((m.expr, m.where))}"
 
 
-def ensure_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the indicator marts and views (idempotent)."""
-    con.execute(sql_text(PKG, "schema.sql"))
-
-
 def plan(indicators: list[Indicator]) -> list[Scan]:
     """Group the indicators' measures by (source, data source): one scan each."""
     groups: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
     for ind in indicators:
-        for m in (ind.numerator, ind.denominator):
+        for _, m in ind.measures():
             key = groups.setdefault((m.source, ind.data_source), [])
             if (m.expr, m.where) not in key:
                 key.append((m.expr, m.where))
@@ -84,7 +78,14 @@ def part_sql(cat: Catalogue, ind: Indicator, scans: list[Scan], rel: list[str]) 
 
     num, num_rel = measure(ind.numerator, "n")
     den, den_rel = measure(ind.denominator, "d")
+    cov, cov_name, min_cov, cov_join = "CAST(NULL AS DOUBLE)", "NULL", "CAST(NULL AS DOUBLE)", ""
+    if ind.coverage is not None:
+        cov, cov_rel = measure(ind.coverage.base, "c")
+        cov_name, min_cov = f"'{ind.coverage.base.name}'", repr(float(ind.coverage.min))
+        cov_join = (f"\n    LEFT JOIN {cov_rel} AS c ON c.school_id = f.school_id "
+                    "AND c.academic_year = f.academic_year")
     return sql_text(PKG, "indicator_part.sql").rstrip().format(
+        coverage=cov, coverage_name=cov_name, min_coverage=min_cov, coverage_join=cov_join,
         indicator_id=ind.id, data_source=ind.data_source, scale=repr(float(ind.scale)), formula=ind.formula,
         numerator_name=ind.numerator.name, denominator_name=ind.denominator.name,
         numerator_source="/".join(cat.sources[ind.numerator.source].datasets),
@@ -120,12 +121,17 @@ def build_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> int:
 def write_catalogue(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> None:
     """Replace ``marts.indicator_catalogue`` with the catalogue's entries."""
     con.execute("DELETE FROM marts.indicator_catalogue")
+    cols = ("indicator_id, name, definition, dimension, unit, direction, numerator_name, numerator_sql, "
+            "denominator_name, denominator_sql, formula, scale, min_denominator, datasets, data_source, reference, "
+            "catalogue_version, position, groups, cutoff_top, cutoff_bottom, group_note")
     con.executemany(
-        "INSERT INTO marts.indicator_catalogue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO marts.indicator_catalogue ({cols}) VALUES ({', '.join('?' * (cols.count(',') + 1))})",
         [[i.id, i.name, " ".join(i.definition.split()), i.dimension, i.unit, i.direction,
           i.numerator.name, _measure_text(i.numerator), i.denominator.name, _measure_text(i.denominator),
           i.formula, i.scale, i.min_denominator, sorted(set(i.datasets)), i.data_source,
-          " ".join(i.reference.split()), cat.version, pos]
+          " ".join(i.reference.split()), cat.version, pos, i.groups,
+          i.cutoffs.top if i.cutoffs else None, i.cutoffs.bottom if i.cutoffs else None,
+          " ".join(i.group_note.split()) if i.group_note else None]
          for pos, i in enumerate(cat.indicators, start=1)])
 
 

@@ -24,10 +24,16 @@ def catalogue():
 def con(tmp_path):
     c = warehouse.connect(tmp_path / "w.duckdb")
     ensure_benchmark_marts(c)
-    for pos, (ind, direction) in enumerate((("hi", "higher"), ("lo", "lower")), start=1):
-        c.execute("INSERT INTO marts.indicator_catalogue VALUES (?, ?, 'test indicator', 'staff', 'share', ?, "
-                  "'n', 'sum(n)', 'd', 'sum(d)', 'numerator / denominator', 1, 1, ['staffing'], 'school', 'test', "
-                  "'test', ?)", [ind, f"Indicator {ind}", direction, pos])
+    rules = (("hi", "higher", "quartile", None), ("lo", "lower", "quartile", None),
+             ("fx", "higher", "fixed", (0.9, 0.5)), ("fxlo", "lower", "fixed", (0.0, 2.0)), ("pol", "higher", "none", None))
+    for pos, (ind, direction, rule, cut) in enumerate(rules, start=1):
+        c.execute("INSERT INTO marts.indicator_catalogue (indicator_id, name, definition, dimension, unit, direction, "
+                  "numerator_name, numerator_sql, denominator_name, denominator_sql, formula, scale, min_denominator, "
+                  "datasets, data_source, reference, catalogue_version, position, groups, cutoff_top, cutoff_bottom, "
+                  "group_note) VALUES (?, ?, 'test indicator', 'staff', 'share', ?, 'n', 'sum(n)', 'd', 'sum(d)', "
+                  "'numerator / denominator', 1, 1, ['staffing'], 'school', 'test', 'test', ?, ?, ?, ?, ?)",
+                  [ind, f"Indicator {ind}", direction, pos, rule, cut and cut[0], cut and cut[1],
+                   None if rule == "quartile" else f"{rule} for the test"])
     yield c
     c.close()
 

@@ -52,9 +52,78 @@ def test_che_ties_lower_is_better_both_boundaries(bench):
     assert [g[f"s{i}"] for i in range(8)] == ["top", "top", "top", "middle", "middle", "middle", "middle", "bottom"]
 
 
-def test_all_equal_values_share_the_better_group(bench):
-    g = che(bench.network("hi", Y, {f"s{i}": 1.0 for i in range(6)}))
-    assert set(g.values()) == {"top"}
+def test_all_equal_values_get_no_group_with_a_reason(bench):
+    rows = bench.network("hi", Y, {f"s{i}": 1.0 for i in range(6)})
+    assert set(che(rows).values()) == {None} and set(ume(rows).values()) == {None}
+    assert all("all peer values are equal" in r["reason"] for r in rows.values())
+
+
+def test_near_equal_values_count_as_equal(bench):
+    # range 1.0, tolerance 1 %: 0.999 and 1.0 are near-equal, so only two distinct values: no group
+    rows = bench.network("hi", Y, {"a": 1.0, "b": 0.999, "c": 1.0, "d": 0.0, "e": 0.0, "f": 0.0})
+    assert set(che(rows).values()) == {None}
+    assert "only 2 distinct peer values (near-equal ones merged), fewer than 3" in rows["a"]["reason"]
+
+
+def test_boundary_crowd_follows_the_nearest_clear_gap(bench):
+    # 12 values, nominal top = 3. The 2nd–5th best (9.50, 9.49, 9.495, 9.5) are near-equal (range 9, tol 0.09):
+    # cuts after 1 (8 %: below the 10 % minimum) or after 5 (42 %) → the crowd joins the better group (top 5).
+    # At the bottom the nominal cut (3 worst) sits in a clear gap and is kept.
+    vals = [10.0, 9.5, 9.49, 9.495, 9.5, 6.0, 5.0, 4.0, 3.5, 3.0, 2.0, 1.0]
+    rows = bench.network("hi", Y, {f"s{i:02d}": v for i, v in enumerate(vals)})
+    g = [che(rows)[f"s{i:02d}"] for i in range(12)]
+    assert g == ["top"] * 5 + ["middle"] * 4 + ["bottom"] * 3
+
+
+def test_boundary_crowd_goes_to_the_better_group_at_equal_distance(bench):
+    # 8 values; the 2nd and 3rd are equal: a top of 1 (12.5 %) or 3 (37.5 %) are equally far from 25 % → 3
+    rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate([8.0, 7.0, 7.0, 5.0, 4.0, 3.0, 2.0, 1.0])})
+    assert [che(rows)[f"s{i}"] for i in range(3)] == ["top", "top", "top"]
+
+
+def test_a_crowd_without_an_admissible_gap_gets_no_group(bench):
+    # 10 values, 6 of them equal at the top: a top of 6 (60 %) is above the 45 % maximum → no group
+    vals = [1.0] * 6 + [0.8, 0.6, 0.4, 0.2]
+    rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate(vals)})
+    assert set(che(rows).values()) == {None}
+    assert "no clear gap leaves top and bottom between 10 % and 45 %" in rows["s0"]["reason"]
+
+
+@pytest.mark.parametrize("n", [8, 9, 10, 13, 23, 40])
+def test_top_and_bottom_hold_between_10_and_45_percent(bench, n):
+    vals = {f"s{i:02d}": float(i % 7 + (i % 3) * 0.001) for i in range(n)}  # heavy ties and near-ties
+    g = list(che(bench.network("hi", Y, vals)).values())
+    if g[0] is not None:
+        for grp in ("top", "bottom"):
+            assert 0.10 <= g.count(grp) / n <= 0.45, (grp, g)
+
+
+def test_fixed_cutoffs_higher_is_better(bench):
+    # top from 0.9 (a value on the cut-off is top), bottom below 0.5; all may be top
+    rows = bench.network("fx", Y, {"a": 0.95, "b": 0.9, "c": 0.7, "d": 0.5, "e": 0.49})
+    assert che(rows) == {"a": "top", "b": "top", "c": "middle", "d": "middle", "e": "bottom"}
+    assert set(ume(rows).values()) == {None}
+    assert all(r["group_rule"] == "fixed" for r in rows.values())
+
+
+def test_fixed_cutoffs_lower_is_better_and_no_peer_minimum(bench):
+    rows = bench.network("fxlo", Y, {"a": 0.0, "b": 2.0, "c": 3.0})  # three values only: still grouped
+    assert che(rows) == {"a": "top", "b": "middle", "c": "bottom"}
+
+
+def test_none_rule_gives_no_group_and_says_why(bench):
+    rows = bench.network("pol", Y, {f"s{i}": float(i) for i in range(12)})
+    assert set(che(rows).values()) == {None} and set(ume(rows).values()) == {None}
+    assert rows["s3"]["peer_median"] == 5.5  # the peer distribution is still shown
+    assert "none rule: none for the test" in rows["s3"]["reason"]
+
+
+def test_ume_needs_the_minimum_peer_size(bench):
+    rows = bench.network("hi", Y, {f"s{i}": float(i + 1) for i in range(9)})
+    assert set(ume(rows).values()) == {None}
+    assert "peer set has 9 computable values, fewer than 10: no A-E letter" in rows["s0"]["reason"]
+    rows = bench.network("hi", "2024/25", {f"s{i}": float(i + 1) for i in range(10)})
+    assert None not in ume(rows).values()
 
 
 def test_peer_statistics_and_percentile(bench):
@@ -70,29 +139,30 @@ def test_percentile_lower_is_better(bench):
     assert [rows[f"s{i}"]["percentile"] for i in range(5)] == [100.0, 80.0, 60.0, 40.0, 20.0]
 
 
-CUTOFF_VALUES = [74.9, 75.0, 89.9, 90.0, 100.0, 109.9, 110.0, 124.9, 125.0]  # median 100
+CUTOFF_VALUES = [50.0, 74.9, 75.0, 89.9, 90.0, 100.0, 109.9, 110.0, 124.9, 125.0, 150.0]  # median 100, 11 values
 
 
 def test_ume_cutoffs_higher_is_better(bench):
     rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate(CUTOFF_VALUES)})
-    assert rows["s4"]["peer_median"] == 100.0
+    assert rows["s5"]["peer_median"] == 100.0
     # d = (v - 100) / 100: >= .25 A, >= .10 B, >= -.10 C, >= -.25 D, else E (a boundary → the better group)
-    assert [ume(rows)[f"s{i}"] for i in range(9)] == ["E", "D", "D", "C", "C", "C", "B", "B", "A"]
-    assert rows["s8"]["median_distance"] == 0.25
+    assert [ume(rows)[f"s{i}"] for i in range(11)] == ["E", "E", "D", "D", "C", "C", "C", "B", "B", "A", "A"]
+    assert rows["s9"]["median_distance"] == 0.25
 
 
 def test_ume_cutoffs_lower_is_better(bench):
     rows = bench.network("lo", Y, {f"s{i}": v for i, v in enumerate(CUTOFF_VALUES)})
     # d = (100 - v) / 100: 74.9 → .251 A, 75 → .25 A, 89.9 → .101 B, 90 → .10 B, 100 → 0 C, 109.9 → C,
     # 110 → -.10 C, 124.9 → D, 125 → -.25 D
-    assert [ume(rows)[f"s{i}"] for i in range(9)] == ["A", "A", "B", "B", "C", "C", "C", "D", "D"]
+    assert [ume(rows)[f"s{i}"] for i in range(11)] == ["A", "A", "A", "B", "B", "C", "C", "C", "D", "D", "E"]
 
 
 def test_ume_needs_a_nonzero_median(bench):
-    rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate([0.0, 0.0, 0.0, 1.0, 2.0])})
+    vals = [-3.0, -2.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0]  # 10 values, median 0
+    rows = bench.network("hi", Y, {f"s{i}": v for i, v in enumerate(vals)})
     assert set(ume(rows).values()) == {None}
-    assert "peer median is 0" in rows["s4"]["reason"]
-    assert rows["s4"]["che_group"] == "top"
+    assert "peer median is 0" in rows["s9"]["reason"]
+    assert rows["s9"]["che_group"] == "top"
 
 
 def test_peer_set_too_small(bench):
@@ -124,7 +194,7 @@ def test_trend_with_a_missing_year(bench):
     bench.compute()
     now = bench.groups("hi", "2023/24")["s1"]
     assert now["change_1y"] == pytest.approx(6.0) and now["change_3y"] == pytest.approx(16.0)
-    assert now["reason"] is None
+    assert now["reason"] == "peer set has 5 computable values, fewer than 10: no A-E letter"
     before = bench.groups("hi", "2022/23")["s1"]
     assert before["change_1y"] is None and before["change_3y"] is None
     assert "no computable value for 2021/22: no 1-year change" in before["reason"]

@@ -156,3 +156,49 @@ def test_compute_refuses_an_invalid_catalogue_before_writing(network, catalogue,
     with pytest.raises(CatalogueError, match="staff_trained_share: denominator.expr: unknown column 'head_count'"):
         compute_indicators(network, parse_catalogue(data))
     assert network.execute("SELECT count(*) FROM marts.indicator_values").fetchall()[0][0] == before
+
+
+def test_a_yes_no_indicator_with_quartile_groups_is_refused(raw):
+    raw = copy.deepcopy(raw)
+    e = entry(raw, "qa_valid_accreditation")
+    e["groups"] = "quartile"
+    del e["group_note"]
+    msg = refused(raw)
+    assert "indicator qa_valid_accreditation: groups: a yes/no indicator cannot have quartile groups" in msg
+    assert "declare groups: fixed with cutoffs, or groups: none" in msg
+
+
+def test_a_survey_mean_takes_the_interval_rule_only(raw):
+    raw = copy.deepcopy(raw)
+    entry(raw, "survey_teaching")["groups"] = "quartile"
+    assert "indicator survey_teaching: groups: a survey mean (unit score) takes groups: interval or none" in \
+        refused(raw)
+    raw2 = copy.deepcopy(raw)
+    entry(raw2, "survey_teaching")["groups"] = "interval"
+    entry(raw2, "staff_international_share")["groups"] = "interval"
+    assert "indicator staff_international_share: groups: interval (CHE's confidence-interval rule) is for " \
+           "survey means" in refused(raw2)
+
+
+def test_fixed_groups_need_cutoffs_in_the_indicators_direction(raw):
+    raw = copy.deepcopy(raw)
+    del entry(raw, "qa_ects_recognition_rate")["cutoffs"]
+    assert "indicator qa_ects_recognition_rate: cutoffs: required with groups: fixed and only then" in refused(raw)
+    entry(raw, "qa_ects_recognition_rate")["cutoffs"] = {"top": 0.5, "bottom": 0.9}
+    assert "top must be at least as good as bottom (higher is better)" in refused(raw)
+
+
+def test_no_group_needs_a_note(raw):
+    raw = copy.deepcopy(raw)
+    del entry(raw, "mob_balance")["group_note"]
+    assert "indicator mob_balance: group_note: say why it has none groups" in refused(raw)
+
+
+def test_every_yes_no_indicator_is_ungrouped_and_survey_means_use_the_interval_rule(catalogue):
+    for ind in catalogue.indicators:
+        if ind.unit == "yes/no":
+            assert ind.groups in ("fixed", "none"), ind.id
+        if ind.unit == "score":
+            assert ind.groups == "interval", ind.id
+        if ind.id.startswith("aa_"):  # data-quality information, not benchmarked
+            assert ind.groups == "none", ind.id

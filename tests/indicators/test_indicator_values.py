@@ -6,6 +6,7 @@ import pytest
 
 from ims_indicators import warehouse
 from ims_indicators.indicators import IndicatorError, compute_indicators, explain_indicator
+from tests.indicators.conftest import mob
 
 Y = "2023/24"
 
@@ -24,11 +25,12 @@ ALPHA = {
     # lecturer 60 / 45 / 6 / – / 5 / –
     "staff_international_share": (14 / 100, 14, 100),
     "staff_international_professor_share": (8 / 40, 8, 40),
-    "staff_international_experience": (20 / 40, 20, 40),
+    # experience and English are reported for professors only: 40 of 100 headcount < 90 % → not computable
+    "staff_international_experience": (None, 20, 40),
     "staff_outgoing_mobility_per_100_fte": (100 * 4 / 80, 4, 80),
     "staff_incoming_mobility_per_100_fte": (100 * 2 / 80, 2, 80),
     "staff_trained_share": (15 / 100, 15, 100),
-    "staff_teaching_english_share": (30 / 40, 30, 40),
+    "staff_teaching_english_share": (None, 30, 40),
     # autonomy & accountability — enrolment on time, mobility late (5 Nov), staffing rejected then accepted on
     # 20 Oct, accreditation 31 Oct 23:00 (on the deadline day); rows 2 + 8 (1 held back) + 2 (rejected) + 2 + 3
     "aa_submission_completeness": (1.0, 4, 4),
@@ -37,14 +39,17 @@ ALPHA = {
     "aa_clean_submission_share": (3 / 5, 3, 5),
     "aa_resubmissions_per_dataset": (5 / 4, 5, 4),
     # student mobility — outgoing students 10 + 5 + 5, incoming 12 (exchange) + 3 (free mover); students 1200,
-    # graduates 200, international 200, ECTS 4000 of which 1000 in English
-    "mob_outgoing_per_100_graduates": (100 * 20 / 200, 20, 200),
+    # graduates 200, international 200, ECTS 4000 of which 1000 in English. Credit-mobile persons: the 10 in
+    # Spain (153 days) and the 5 in the US (30 days but 50 ECTS); the 5 trainees (60 days, no ECTS) are not.
+    "mob_outgoing_per_100_graduates": (100 * 15 / 200, 15, 200),
+    "mob_outgoing_mobilities_per_100_graduates": (100 * 20 / 200, 20, 200),
     "mob_incoming_per_100_students": (100 * 12 / 1200, 12, 1200),
     "mob_international_degree_share": (200 / 1200, 200, 1200),
     "mob_balance": (15 / 20, 15, 20),
     "mob_in_out_ratio": (15 / 20, 15, 20),
     "mob_partner_countries": (4.0, 4, 35),  # ES, US, FR, IT
     "mob_partner_hhi": ((15**2 + 5**2 + 12**2 + 3**2) / 35**2, 403, 35),
+    "mob_partner_countries_effective": (35**2 / (15**2 + 5**2 + 12**2 + 3**2), 403, 35),  # ES 15, FR 12, US 5, IT 3
     "mob_mean_duration_days": ((10 * 153 + 5 * 30 + 5 * 60) / 20, 1980, 20),
     "mob_long_mobility_share": (10 / 20, 10, 20),
     "mob_clinical_share": (5 / 20, 5, 20),
@@ -67,8 +72,13 @@ def test_every_indicator_is_checked_by_hand(catalogue):
 def test_indicator_against_hand_computed_value(computed, indicator):
     row = values(computed, "alpha")[indicator]
     value, num, den = ALPHA[indicator]
-    assert row["computable"] is True and row["reason"] is None
-    assert row["value"] == pytest.approx(value, rel=1e-12)
+    if value is None:  # the coverage rule
+        assert row["computable"] is False and row["value"] is None
+        assert row["reason"] == ("coverage too low: the reported base 40 is 40 % of academic_headcount 100, "
+                                 "below the required 90 %")
+    else:
+        assert row["computable"] is True and row["reason"] is None
+        assert row["value"] == pytest.approx(value, rel=1e-12)
     assert (row["numerator"], row["denominator"]) == (pytest.approx(num), pytest.approx(den))
     assert row["source"] == "school"
 
@@ -107,7 +117,68 @@ def test_no_data_is_not_computable_with_a_reason(computed):
 
 
 def test_open_data_rows_are_not_the_schools_own(computed):
-    assert values(computed, "alpha")["mob_outgoing_per_100_graduates"]["numerator"] == 20  # not 120
+    assert values(computed, "alpha")["mob_outgoing_mobilities_per_100_graduates"]["numerator"] == 20  # not 120
+    assert values(computed, "alpha")["mob_outgoing_per_100_graduates"]["numerator"] == 15  # not 115
+
+
+def test_outgoing_students_are_distinct_credit_mobile_persons(built, catalogue):
+    # delta: p1 twice (120 days + a 30-day placement) counts once; p2 30 days with 20 ECTS counts; p3 30 days
+    # without ECTS does not; p4 is incoming; a group row of 3 without person_ref (100 days) counts 3.
+    # 1 + 1 + 3 = 5 persons on 25 graduates → 20.0; mobilities 1 + 1 + 1 + 1 + 3 = 7 → 28.0
+    built.school("delta", "DE")
+    built.dataset("enrolment", "delta", Y, [{"programme_level": "long_cycle", "students_total": 300,
+                                             "students_international": 10, "graduates": 25}])
+    rows = [
+        {**mob("outgoing", "student", "study", "erasmus_plus", "ES", "2023-09-01", "2023-12-29"), "person_ref": "p1"},
+        {**mob("outgoing", "student", "clinical_placement", "bilateral", "FR", "2024-03-01", "2024-03-30"),
+         "person_ref": "p1"},
+        {**mob("outgoing", "student", "study", "erasmus_plus", "IT", "2024-03-01", "2024-03-30", 1, 20, 20),
+         "person_ref": "p2"},
+        {**mob("outgoing", "student", "traineeship", "free_mover", "IT", "2024-03-01", "2024-03-30"),
+         "person_ref": "p3"},
+        {**mob("incoming", "student", "study", "erasmus_plus", "PL", "2023-09-01", "2023-12-29"), "person_ref": "p4"},
+        mob("outgoing", "student", "study", "erasmus_plus", "ES", "2023-09-01", "2023-12-09", 3),
+    ]
+    built.dataset("mobility", "delta", Y, rows)
+    compute_indicators(built.con, catalogue)
+    d = values(built.con, "delta")
+    assert (d["mob_outgoing_per_100_graduates"]["value"], d["mob_outgoing_per_100_graduates"]["numerator"]) == \
+        (pytest.approx(20.0), 5.0)
+    assert d["mob_outgoing_mobilities_per_100_graduates"]["value"] == pytest.approx(28.0)
+
+
+def test_staff_shares_need_90_percent_coverage(built, catalogue):
+    # professors 95 of 100 headcount report experience: 95 % covers → 50 / 95
+    built.school("delta", "DE")
+    built.dataset("staffing", "delta", Y, [
+        {"staff_category": "professor", "headcount": 95, "fte": 90.0, "foreign_nationality": 5,
+         "international_experience": 50, "intl_training_completed": None, "teaching_in_english": 80},
+        {"staff_category": "lecturer", "headcount": 5, "fte": 5.0, "foreign_nationality": 0,
+         "international_experience": None, "intl_training_completed": None, "teaching_in_english": 1}])
+    compute_indicators(built.con, catalogue)
+    d = values(built.con, "delta")
+    assert d["staff_international_experience"]["value"] == pytest.approx(50 / 95)
+    assert d["staff_teaching_english_share"]["value"] == pytest.approx(81 / 100)
+    assert d["staff_trained_share"]["value"] is None  # nobody reports it: no matching row, never 0
+    assert d["staff_trained_share"]["computable"] is False
+
+
+def test_accredited_programme_share_is_over_the_enrolled_programmes(built, catalogue):
+    # delta teaches three programme levels (doctoral has no students: not a programme of the year) and holds a
+    # valid institutional accreditation, which covers them all; beta lists no accreditation: 0 of 1
+    built.school("delta", "DE")
+    built.dataset("enrolment", "delta", Y, [
+        {"programme_level": level, "students_total": n, "students_international": 0, "graduates": 0}
+        for level, n in (("long_cycle", 900), ("master", 50), ("doctoral", 0))])
+    built.dataset("accreditation", "delta", Y, [
+        {"programme_name": "Delta University (institutional)", "scope": "institutional", "agency_name": "AQAS",
+         "agency_country": "DE", "agency_wfme_recognised": True, "decision": "accredited",
+         "decision_date": "2021-01-01", "valid_until": "2028-01-01", "open_conditions": 0}])
+    compute_indicators(built.con, catalogue)
+    d = values(built.con, "delta")["qa_accredited_programme_share"]
+    assert (d["value"], d["numerator"], d["denominator"]) == (1.0, 2.0, 2.0)
+    b = values(built.con, "beta")["qa_accredited_programme_share"]
+    assert (b["value"], b["numerator"], b["denominator"]) == (0.0, 0.0, 1.0)
 
 
 def test_reporting_date_setting(network, catalogue, monkeypatch):
@@ -133,7 +204,8 @@ def test_accreditation_report_counts_until_it_expires(built, catalogue):
     assert later["qa_international_accreditation"]["value"] == 1.0
     assert much_later["qa_valid_accreditation"]["value"] == 1.0
     assert much_later["qa_wfme_recognised"]["value"] == 1.0
-    assert much_later["qa_accredited_programme_share"]["value"] == 0.5
+    # one programme enrolled that year (long_cycle), covered by the valid Medicine accreditation
+    assert much_later["qa_accredited_programme_share"]["value"] == 1.0
     # the frame: every registry school × every year present
     assert built.con.execute("SELECT count(*) FROM marts.indicator_frame").fetchall()[0][0] == 3 * 3
     assert values(built.con, "gamma", "2027/28")["aa_submission_completeness"]["value"] == 0.0
@@ -169,9 +241,9 @@ def test_explain_reproduces_the_stored_value(computed, catalogue, indicator):
 
 
 def test_explain_counts_the_curated_rows_behind(computed, catalogue):
-    e = explain_indicator(computed, "alpha", Y, "mob_outgoing_per_100_graduates", catalogue)
+    e = explain_indicator(computed, "alpha", Y, "mob_outgoing_mobilities_per_100_graduates", catalogue)
     num, den = e["numerator"], e["denominator"]
-    assert (num["name"], num["value"], num["source_rows"]) == ("outgoing_students", 20.0, 3)
+    assert (num["name"], num["value"], num["source_rows"]) == ("outgoing_student_mobilities", 20.0, 3)
     assert [b["dataset"] for b in num["rows_behind"]] == ["mobility"]  # the open-data submission is not behind it
     assert (den["name"], den["value"], den["curated_rows"]) == ("graduates", 200.0, 2)
     assert den["rows_behind"][0]["file_name"] == "enrolment.csv"

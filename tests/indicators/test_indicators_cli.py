@@ -28,7 +28,7 @@ def test_indicators_json(wh):
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     by_id = {x["indicator_id"]: x for x in rows}
-    assert by_id["mob_outgoing_per_100_graduates"]["value"] == 10.0
+    assert by_id["mob_outgoing_per_100_graduates"]["value"] == 7.5  # 15 credit-mobile students per 200 graduates
     assert {x["school_id"] for x in rows} == {"alpha"}
     assert "values written to marts.indicator_values" in r.stderr
 

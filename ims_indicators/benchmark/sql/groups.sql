@@ -1,17 +1,23 @@
--- CHE- and U-Multirank-style groups, peer statistics and trends per indicator × year × peer group × school.
+-- Groups, peer statistics and trends per indicator × year × peer group × school, by each indicator's declared
+-- rule (marts.indicator_catalogue.groups; the rules are described in the catalogue's `benchmark:` section).
 --
 -- score = value, negated for lower-is-better indicators, so that a higher score is always better.
--- CHE:  rank_best = 1 + peer values strictly better;  n_at_most = peer values at most as good (incl. itself).
---       top    if rank_best <= $che_top * peer_n         (the best 25 %; tied values share the better rank)
---       bottom if n_at_most <= $che_bottom * peer_n      (the worst 25 %; tied values share the better position)
---       middle otherwise. A tie across a boundary therefore always lands in the better group.
--- U-Multirank: median_distance d = (score - oriented median) / |median|; d >= $ume_a A, >= $ume_b B,
---       >= $ume_c C, >= $ume_d D, else E (a value on a cut-off goes to the better group; median 0: no group).
--- No group (and no peer median, quartiles or percentile) when the peer group has fewer than $min_peer
--- computable values; no group for a school whose own value is not computable.
--- Trends: change_1y = value - value of the year before; change_3y = value - value three years before
---       (computable values only; a missing year gives NULL and says which year is missing).
-INSERT INTO marts.benchmark_groups
+-- quartile  values within $tol × (peer max − min) of their neighbour are near-equal and form one cluster
+--           (equal values always do). Clusters are numbered from the best (1). A top cut after cluster c
+--           leaves top_n = values in clusters 1..c; of the cuts with $share_min <= top_n / peer_n <= $share_max,
+--           the one nearest to $che_top wins, at equal distance the larger top (the crowd joins the better
+--           group). The bottom cut is chosen likewise from the worst end among the clusters after the top
+--           cut and at least one middle cluster, at equal distance the smaller bottom. No group when the peer
+--           set has fewer than $min_peer values, fewer than $min_distinct clusters, or no admissible cut.
+-- fixed     top when score >= oriented cutoff_top, bottom when score < oriented cutoff_bottom, else middle
+--           (criterion-referenced: no peer minimum).
+-- interval  survey means: no group here; the survey stage's CHE interval rule sets it (survey/sql).
+-- none      profile only: no group, no letter (group_note says why).
+-- A–E (U-Multirank): only for quartile indicators in peer sets with >= $ume_min_peer values:
+--           d = (score - oriented median) / |median|; d >= $ume_a A, >= $ume_b B, >= $ume_c C, >= $ume_d D,
+--           else E (a value on a cut-off goes to the better group; median 0: no letter).
+-- Trends: change_1y = value - value of the year before; change_3y = value - value three years before.
+INSERT INTO marts.benchmark_groups BY NAME
 WITH vals AS (
     SELECT
         v.school_id,
@@ -21,6 +27,11 @@ WITH vals AS (
         v.computable,
         v.reason AS value_reason,
         c.direction,
+        coalesce(c.groups, 'quartile') AS group_rule,
+        c.group_note,
+        CASE WHEN c.direction = 'lower' THEN -1 ELSE 1 END AS sign,
+        CASE WHEN c.direction = 'lower' THEN -c.cutoff_top ELSE c.cutoff_top END AS fixed_top,
+        CASE WHEN c.direction = 'lower' THEN -c.cutoff_bottom ELSE c.cutoff_bottom END AS fixed_bottom,
         CASE WHEN c.direction = 'lower' THEN -v.value ELSE v.value END AS score,
         CAST(left(v.academic_year, 4) AS INTEGER) AS y
     FROM marts.indicator_values AS v
@@ -52,15 +63,79 @@ stats AS (
         count(*) FILTER (WHERE computable) AS peer_n,
         median(value) FILTER (WHERE computable) AS peer_median,
         quantile_cont(value, 0.25) FILTER (WHERE computable) AS peer_q1,
-        quantile_cont(value, 0.75) FILTER (WHERE computable) AS peer_q3
+        quantile_cont(value, 0.75) FILTER (WHERE computable) AS peer_q3,
+        $tol * (max(score) FILTER (WHERE computable) - min(score) FILTER (WHERE computable)) AS near
     FROM members
     GROUP BY peer_set, indicator_id, academic_year
+),
+ordered AS (  -- computable values of quartile indicators, best first, with the gap to the better neighbour
+    SELECT
+        m.peer_set, m.indicator_id, m.academic_year, m.school_id, m.score,
+        lag(m.score) OVER w - m.score AS gap
+    FROM members AS m
+    WHERE m.computable AND m.group_rule = 'quartile'
+    WINDOW w AS (PARTITION BY m.peer_set, m.indicator_id, m.academic_year ORDER BY m.score DESC)
+),
+clustered AS (  -- a new cluster starts after a clear gap (more than the near-equal tolerance)
+    SELECT
+        o.*,
+        sum(CASE WHEN o.gap IS NULL OR o.gap > s.near THEN 1 ELSE 0 END) OVER (
+            PARTITION BY o.peer_set, o.indicator_id, o.academic_year ORDER BY o.score DESC
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cluster
+    FROM ordered AS o
+    JOIN stats AS s USING (peer_set, indicator_id, academic_year)
+),
+clusters AS (
+    SELECT peer_set, indicator_id, academic_year, cluster, count(*) AS size
+    FROM clustered
+    GROUP BY ALL
+),
+cuts AS (  -- for each cluster: values up to and including it (top side) and from it on (bottom side)
+    SELECT
+        c.*,
+        s.peer_n,
+        max(c.cluster) OVER p AS clusters,
+        sum(c.size) OVER (p ORDER BY c.cluster ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+        sum(c.size) OVER (p ORDER BY c.cluster DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS from_here
+    FROM clusters AS c
+    JOIN stats AS s USING (peer_set, indicator_id, academic_year)
+    WINDOW p AS (PARTITION BY c.peer_set, c.indicator_id, c.academic_year)
+),
+top_cut AS (
+    SELECT
+        peer_set, indicator_id, academic_year,
+        arg_min(cluster, (abs(upto / peer_n - $che_top), -upto)) AS top_last
+    FROM cuts
+    WHERE upto BETWEEN $share_min * peer_n - 1e-9 AND $share_max * peer_n + 1e-9 AND cluster <= clusters - 2
+    GROUP BY ALL
+),
+bottom_cut AS (
+    SELECT
+        c.peer_set, c.indicator_id, c.academic_year,
+        arg_min(c.cluster, (abs(c.from_here / c.peer_n - $che_bottom), c.from_here)) AS bottom_first
+    FROM cuts AS c
+    JOIN top_cut AS t USING (peer_set, indicator_id, academic_year)
+    WHERE c.from_here BETWEEN $share_min * c.peer_n - 1e-9 AND $share_max * c.peer_n + 1e-9
+      AND c.cluster >= t.top_last + 2
+    GROUP BY ALL
+),
+quartile AS (
+    SELECT
+        q.peer_set, q.indicator_id, q.academic_year, q.school_id,
+        max(q.cluster) OVER (PARTITION BY q.peer_set, q.indicator_id, q.academic_year) AS clusters,
+        t.top_last,
+        b.bottom_first,
+        CASE WHEN b.bottom_first IS NULL THEN NULL
+             WHEN q.cluster <= t.top_last THEN 'top'
+             WHEN q.cluster >= b.bottom_first THEN 'bottom'
+             ELSE 'middle' END AS quartile_group
+    FROM clustered AS q
+    LEFT JOIN top_cut AS t USING (peer_set, indicator_id, academic_year)
+    LEFT JOIN bottom_cut AS b USING (peer_set, indicator_id, academic_year)
 ),
 ranked AS (
     SELECT
         m.*,
-        rank() OVER (PARTITION BY m.peer_set, m.indicator_id, m.academic_year, m.computable
-                     ORDER BY m.score DESC) AS rank_best,
         count(*) OVER (PARTITION BY m.peer_set, m.indicator_id, m.academic_year, m.computable
                        ORDER BY m.score ASC) AS n_at_most
     FROM members AS m
@@ -73,11 +148,13 @@ joined AS (
         s.peer_median,
         s.peer_q1,
         s.peer_q3,
+        q.clusters,
+        q.quartile_group,
         CASE WHEN r.computable AND s.peer_median <> 0
-             THEN round((r.value - s.peer_median) / abs(s.peer_median)
-                        * CASE WHEN r.direction = 'lower' THEN -1 ELSE 1 END, 9) END AS distance
+             THEN round((r.value - s.peer_median) / abs(s.peer_median) * r.sign, 9) END AS distance
     FROM ranked AS r
     JOIN stats AS s USING (peer_set, indicator_id, academic_year)
+    LEFT JOIN quartile AS q USING (peer_set, indicator_id, academic_year, school_id)
 ),
 final AS (
     SELECT
@@ -86,12 +163,17 @@ final AS (
         peer_set,
         school_id,
         value,
-        CASE WHEN computable AND enough THEN
-            CASE WHEN rank_best <= $che_top * peer_n + 1e-9 THEN 'top'
-                 WHEN n_at_most <= $che_bottom * peer_n + 1e-9 THEN 'bottom'
-                 ELSE 'middle' END
+        group_rule,
+        CASE
+            WHEN NOT computable THEN NULL
+            WHEN group_rule = 'fixed' THEN
+                CASE WHEN score >= fixed_top - 1e-9 THEN 'top'
+                     WHEN score < fixed_bottom - 1e-9 THEN 'bottom'
+                     ELSE 'middle' END
+            WHEN group_rule = 'quartile' AND enough THEN quartile_group
         END AS che_group,
-        CASE WHEN computable AND enough AND distance IS NOT NULL THEN
+        CASE WHEN computable AND group_rule = 'quartile' AND peer_n >= $ume_min_peer AND enough
+                  AND distance IS NOT NULL THEN
             CASE WHEN distance >= $ume_a THEN 'A'
                  WHEN distance >= $ume_b THEN 'B'
                  WHEN distance >= $ume_c THEN 'C'
@@ -108,9 +190,22 @@ final AS (
         change_3y,
         nullif(concat_ws('; ',
             CASE WHEN NOT computable THEN 'no value: ' || coalesce(value_reason, 'not computable') END,
-            CASE WHEN NOT enough
+            CASE WHEN group_rule IN ('none', 'fixed') THEN group_rule || ' rule: ' || coalesce(group_note, '') END,
+            CASE WHEN group_rule = 'quartile' AND NOT enough
                  THEN printf('peer set has %d computable values, fewer than %d: no group', peer_n, $min_peer) END,
-            CASE WHEN computable AND enough AND peer_median = 0
+            CASE WHEN group_rule = 'quartile' AND computable AND enough AND clusters = 1
+                 THEN 'all peer values are equal (within the near-equal tolerance): no group'
+                 WHEN group_rule = 'quartile' AND computable AND enough AND clusters < $min_distinct
+                 THEN printf('only %d distinct peer values (near-equal ones merged), fewer than %d: no group',
+                             clusters, $min_distinct)
+                 WHEN group_rule = 'quartile' AND computable AND enough AND quartile_group IS NULL
+                 THEN printf('values crowd at a quartile boundary and no clear gap leaves top and bottom '
+                             'between %d %% and %d %% of the peer values: no group',
+                             CAST(round(100 * $share_min) AS INTEGER), CAST(round(100 * $share_max) AS INTEGER)) END,
+            CASE WHEN group_rule = 'quartile' AND computable AND enough AND peer_n < $ume_min_peer
+                 THEN printf('peer set has %d computable values, fewer than %d: no A-E letter', peer_n,
+                             $ume_min_peer)
+                 WHEN group_rule = 'quartile' AND computable AND enough AND peer_median = 0
                  THEN 'peer median is 0: no A-E group (relative distance undefined)' END,
             CASE WHEN computable AND change_1y IS NULL
                  THEN printf('no computable value for %s: no 1-year change', year_1) END,

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS marts.benchmark_groups (
     reason            VARCHAR
     -- unique (indicator_id, academic_year, peer_set, school_id) by construction; no index: rewritten each run
 );
+-- The rule that placed the group (catalogue `groups`): quartile, fixed, interval or none.
+ALTER TABLE marts.benchmark_groups ADD COLUMN IF NOT EXISTS group_rule VARCHAR;
 
 CREATE OR REPLACE VIEW marts.v_benchmark_groups AS
 SELECT
@@ -46,6 +48,7 @@ SELECT
     s.country_code,
     s.consent_to_be_named,
     b.value,
+    b.group_rule,
     b.che_group,
     b.ume_group,
     b.peer_n,

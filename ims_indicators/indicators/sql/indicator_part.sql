@@ -12,8 +12,11 @@ FROM (
         d.source_rows AS denominator_rows,
         {numerator} AS numerator,
         {denominator} AS denominator,
-        CAST({min_denominator} AS DOUBLE) AS min_denominator
+        CAST({min_denominator} AS DOUBLE) AS min_denominator,
+        {coverage} AS coverage_base,
+        {coverage_name} AS coverage_name,
+        {min_coverage} AS min_coverage
     FROM marts.indicator_frame AS f
     LEFT JOIN {numerator_rel} AS n ON n.school_id = f.school_id AND n.academic_year = f.academic_year
-    LEFT JOIN {denominator_rel} AS d ON d.school_id = f.school_id AND d.academic_year = f.academic_year
+    LEFT JOIN {denominator_rel} AS d ON d.school_id = f.school_id AND d.academic_year = f.academic_year{coverage_join}
 )

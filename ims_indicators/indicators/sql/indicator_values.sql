@@ -1,4 +1,5 @@
--- Indicator values from numerator and denominator per school × year: the minimum-base rule and the reasons.
+-- Indicator values from numerator and denominator per school × year: the minimum-base rule, the coverage rule
+-- (the denominator must cover min_coverage of its base, e.g. 90 % of academic headcount) and the reasons.
 -- The per-source aggregates come first as CTEs (explain) or are temporary tables (compute).
 WITH {ctes}parts AS (
 {parts}
@@ -10,7 +11,8 @@ checked AS (
             AND denominator IS NOT NULL
             AND denominator >= min_denominator
             AND raw_value IS NOT NULL
-            AND isfinite(raw_value) AS ok
+            AND isfinite(raw_value)
+            AND (min_coverage IS NULL OR coverage_base > 0 AND denominator >= min_coverage * coverage_base) AS ok
     FROM parts
 ),
 final AS (
@@ -32,6 +34,10 @@ final AS (
             WHEN denominator IS NULL THEN 'denominator has no value: no row matches its condition'
             WHEN denominator < min_denominator
                 THEN printf('base too small: denominator %g is below the minimum %g', denominator, min_denominator)
+            WHEN min_coverage IS NOT NULL AND NOT coalesce(coverage_base > 0 AND denominator >= min_coverage * coverage_base, false)
+                THEN printf('coverage too low: the reported base %g is %.0f %% of %s %g, below the required %.0f %%',
+                            denominator, 100 * denominator / nullif(coverage_base, 0), coverage_name,
+                            coalesce(coverage_base, 0), 100 * min_coverage)
             ELSE printf('value undefined for numerator %g and denominator %g', numerator, denominator)
         END AS reason,
         source

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS marts.indicator_catalogue (
     catalogue_version VARCHAR NOT NULL,
     position          INTEGER NOT NULL
 );
+-- How each indicator is benchmarked (catalogue `groups`): quartile, fixed (cutoff_top/bottom), interval, none.
+ALTER TABLE marts.indicator_catalogue ADD COLUMN IF NOT EXISTS groups VARCHAR DEFAULT 'quartile';
+ALTER TABLE marts.indicator_catalogue ADD COLUMN IF NOT EXISTS cutoff_top DOUBLE;
+ALTER TABLE marts.indicator_catalogue ADD COLUMN IF NOT EXISTS cutoff_bottom DOUBLE;
+ALTER TABLE marts.indicator_catalogue ADD COLUMN IF NOT EXISTS group_note VARCHAR;
 
 -- One row per school × year × indicator of the frame; value NULL (computable false) with a reason.
 CREATE TABLE IF NOT EXISTS marts.indicator_values (
