@@ -80,3 +80,10 @@ def rows(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None 
     cur = con.execute(query, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Does ``schema.table`` exist (a table or a view)?"""
+    schema, name = qualified.split(".")
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                            [schema, name]).fetchall()[0][0])

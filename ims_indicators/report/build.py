@@ -20,9 +20,8 @@ from pathlib import Path
 import duckdb
 
 from ims_indicators import settings
-from ims_indicators.report import data as report_data
-from ims_indicators.report import html
-from ims_indicators.report.data import ReportError
+import ims_indicators.report.html as html
+from ims_indicators.report.load import ReportError, load
 
 __all__ = ["ReportError", "write_reports"]
 
@@ -49,7 +48,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path | None = None, s
     """
     t0 = time.perf_counter()
     out = Path(out_dir or settings.reports_dir())
-    data = report_data.load(con)
+    data = load(con)
     ids = data.school_ids
     if school is not None and school not in ids:
         raise ReportError(f"--school {school}: unknown school; expected one of {', '.join(ids) or '(none)'}")

@@ -17,7 +17,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ims_indicators.report.data import DECISIONS, ReportData
+from ims_indicators.report.label_model import DECISIONS
+from ims_indicators.report.load import ReportData
 from ims_indicators.report.privacy import sort_key
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")

@@ -8,7 +8,7 @@ network report has hundreds). :func:`as_figure` gives the ``go.Figure`` when one
 No data access and no browser here. Values arrive on their stored scale; shares are drawn as percent.
 Labels arrive as the audience may see them ("peer" for a school that did not consent). Plotly's JSON
 writes ``<`` as ``\\u003c``, so no name can end the script it sits in; and since Plotly reads a few HTML-like
-tags in any text it draws (``<b>``, ``<a href>``), every text from the data goes through :func:`_t`, which
+tags in any text it draws (``<b>``, ``<a href>``), every text from the data goes through :func:`plain_text`, which
 escapes it: a name is drawn literally, never as markup.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ims_indicators.report.data import axis_suffix, fmt_value, plot_value
+from ims_indicators.report.format import axis_suffix, fmt_value, plot_value
 
 Spec = dict[str, Any]
 
@@ -44,7 +44,7 @@ def as_figure(spec: Spec):
     return go.Figure(spec)
 
 
-def _t(text: object) -> str:
+def plain_text(text: object) -> str:
     """Data text as Plotly should draw it: literally (its entity decoding turns &lt; back into <)."""
     return html.escape(str(text), quote=False)
 
@@ -57,7 +57,7 @@ def _num(v: object) -> float | None:
     return None if math.isnan(f) else f
 
 
-def _spec(data: list[dict], layout: dict, height: int) -> Spec:
+def figure_spec(data: list[dict], layout: dict, height: int) -> Spec:
     base = {"height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
             "margin": {"l": 10, "r": 10, "t": 40, "b": 30}, "hoverlabel": {"font": {"size": 12}}}
     base.update(layout)
@@ -117,7 +117,7 @@ def _small_multiples(frame: pd.DataFrame, cols: int, box: tuple[int, int, int, i
     nrows = math.ceil(n / cols)
     top, bottom, row_px, gap_px = box
     area = nrows * row_px + (nrows - 1) * gap_px
-    titles = [_t(parts[i][0]["name"]) for i in inds]
+    titles = [plain_text(parts[i][0]["name"]) for i in inds]
     layout, refs = grid(nrows, cols, titles, vspace=gap_px / area if nrows > 1 else 0, hspace=hspace,
                         title_size=title_size)
     return parts, inds, layout, refs, area + top + bottom
@@ -131,7 +131,7 @@ def peer_dot_plot(rows: pd.DataFrame, peers: pd.DataFrame, school_label: str) ->
     """
     recs = rows.to_dict("records")
     n = max(len(recs), 1)
-    titles = [f"{_t(r['name'])} <span style='color:#5f6b76'>({_direction(r['direction'])})</span>" for r in recs]
+    titles = [f"{plain_text(r['name'])} <span style='color:#5f6b76'>({_direction(r['direction'])})</span>" for r in recs]
     top, bottom, row_px, gap_px = 40, 30, 44, 58  # gap: the row's tick labels and the next row's title
     area = n * row_px + (n - 1) * gap_px
     height = area + top + bottom
@@ -163,7 +163,7 @@ def peer_dot_plot(rows: pd.DataFrame, peers: pd.DataFrame, school_label: str) ->
             data.append({"type": "scatter", "x": [t[0] for t in pts], "y": _jitter(len(pts)), "xaxis": xr, "yaxis": yr,
                          "mode": "markers", "name": "peers", "legendgroup": "peers", "showlegend": legend("peers"),
                          "marker": {"color": PEER, "size": 9, "opacity": 0.8, "line": {"color": "white", "width": 1}},
-                         "text": [_t(t[1]) for t in pts], "customdata": [fmt_value(t[2], unit) for t in pts],
+                         "text": [plain_text(t[1]) for t in pts], "customdata": [fmt_value(t[2], unit) for t in pts],
                          "hovertemplate": "%{text}: %{customdata}<extra></extra>"})
         if med is not None:
             data.append({"type": "scatter", "x": [med], "y": [0], "xaxis": xr, "yaxis": yr, "mode": "markers",
@@ -175,15 +175,15 @@ def peer_dot_plot(rows: pd.DataFrame, peers: pd.DataFrame, school_label: str) ->
             data.append({"type": "scatter", "x": [own], "y": [0], "xaxis": xr, "yaxis": yr, "mode": "markers",
                          "marker": {"symbol": "diamond", "size": 16, "color": SCHOOL,
                                     "line": {"color": "white", "width": 1.5}},
-                         "name": _t(school_label), "legendgroup": "school", "showlegend": legend("school"),
-                         "meta": _t(school_label),
+                         "name": plain_text(school_label), "legendgroup": "school", "showlegend": legend("school"),
+                         "meta": plain_text(school_label),
                          "hovertemplate": f"%{{meta}}: {fmt_value(r['value'], unit)}<extra></extra>"})
         _axis(layout, xr, ticksuffix=axis_suffix(unit), showgrid=True, gridcolor=GRID, zeroline=False)
         _axis(layout, yr, visible=False, range=[-0.5, 0.5], fixedrange=True)
     layout.update({"legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "top",
                               "yref": "container", "font": {"size": 11}},
                    "hovermode": "closest", "margin": {"l": 10, "r": 10, "t": top, "b": bottom}})
-    return _spec(data, layout, height)
+    return figure_spec(data, layout, height)
 
 
 def trend_plot(trend: pd.DataFrame, school_label: str, cols: int = 2) -> Spec:
@@ -216,7 +216,7 @@ def trend_plot(trend: pd.DataFrame, school_label: str, cols: int = 2) -> Spec:
                          "hovertemplate": "%{x} peer median: %{customdata}<extra></extra>"})
         data.append({"type": "scatter", "x": years, "y": [plot_value(r["value"], unit) for r in t], "xaxis": xr,
                      "yaxis": yr, "mode": "lines+markers", "line": {"color": SCHOOL, "width": 2.5},
-                     "marker": {"size": 8}, "name": _t(school_label), "legendgroup": "school", "showlegend": first,
+                     "marker": {"size": 8}, "name": plain_text(school_label), "legendgroup": "school", "showlegend": first,
                      "connectgaps": False, "customdata": [fmt_value(r["value"], unit) for r in t],
                      "hovertemplate": "%{x}: %{customdata}<extra></extra>"})
         _axis(layout, xr, type="category", showgrid=False)
@@ -228,7 +228,7 @@ def trend_plot(trend: pd.DataFrame, school_label: str, cols: int = 2) -> Spec:
     layout.update({"legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "top",
                               "yref": "container", "font": {"size": 11}},
                    "margin": {"l": 50, "r": 10, "t": top, "b": bottom}})
-    return _spec(data, layout, height)
+    return figure_spec(data, layout, height)
 
 
 def group_heatmap(cells: pd.DataFrame, schools: list[str], indicators: list[str]) -> Spec:
@@ -254,7 +254,7 @@ def group_heatmap(cells: pd.DataFrame, schools: list[str], indicators: list[str]
         hover[i][j] = f"CHE group: {che or 'none'}, A–E group: {ume or 'none'}"
     scale = [[0, CHE_COLORS["bottom"]], [1 / 3, CHE_COLORS["bottom"]], [1 / 3, CHE_COLORS["middle"]],
              [2 / 3, CHE_COLORS["middle"]], [2 / 3, CHE_COLORS["top"]], [1, CHE_COLORS["top"]]]
-    trace = {"type": "heatmap", "z": z, "x": [_t(s) for s in schools], "y": [_t(i) for i in indicators],
+    trace = {"type": "heatmap", "z": z, "x": [plain_text(s) for s in schools], "y": [plain_text(i) for i in indicators],
              "text": text, "texttemplate": "%{text}", "customdata": hover, "zmin": 0.5, "zmax": 3.5,
              "colorscale": scale, "xgap": 2, "ygap": 2, "hoverongaps": False,
              "hovertemplate": "%{x}<br>%{y}<br>%{customdata}<extra></extra>",
@@ -263,7 +263,7 @@ def group_heatmap(cells: pd.DataFrame, schools: list[str], indicators: list[str]
     layout = {"yaxis": {"autorange": "reversed", "type": "category", "automargin": True},
               "xaxis": {"type": "category", "tickangle": -35, "side": "top", "automargin": True},
               "margin": {"l": 10, "r": 10, "t": 20, "b": 10}}
-    return _spec([trace], layout, 28 * max(len(indicators), 1) + 220)
+    return figure_spec([trace], layout, 28 * max(len(indicators), 1) + 220)
 
 
 def distribution_plot(values: pd.DataFrame, cols: int = 3) -> Spec:
@@ -284,7 +284,7 @@ def distribution_plot(values: pd.DataFrame, cols: int = 3) -> Spec:
         data.append({"type": "box", "y": [p[0] for p in pts], "x": [""] * len(pts), "xaxis": xr, "yaxis": yr,
                      "boxpoints": "all", "jitter": 0.5, "pointpos": 0, "name": "", "showlegend": False,
                      "marker": {"color": SCHOOL, "size": 6, "opacity": 0.7}, "line": {"color": MEDIAN},
-                     "fillcolor": IQR, "text": [_t(p[1]) for p in pts],
+                     "fillcolor": IQR, "text": [plain_text(p[1]) for p in pts],
                      "customdata": [fmt_value(p[2], unit) for p in pts],
                      "hovertemplate": "%{text}: %{customdata}<extra></extra>"})
         _axis(layout, yr, ticksuffix=axis_suffix(unit), showgrid=True, gridcolor=GRID, zeroline=False,
@@ -294,7 +294,7 @@ def distribution_plot(values: pd.DataFrame, cols: int = 3) -> Spec:
         _axis(layout, ref[0], visible=False)
         _axis(layout, ref[1], visible=False)
     layout["margin"] = {"l": 50, "r": 10, "t": top, "b": bottom}
-    return _spec(data, layout, height)
+    return figure_spec(data, layout, height)
 
 
 def dimension_profile(scores: pd.DataFrame, school_label: str, thresholds: dict[str, float] | None = None) -> Spec:
@@ -303,13 +303,13 @@ def dimension_profile(scores: pd.DataFrame, school_label: str, thresholds: dict[
     ``scores``: name, score, peer_median, peer_q1, peer_q3 (one row per dimension, 0–100).
     ``thresholds``: decision -> minimum dimension score, drawn as vertical lines.
     """
-    names = [_t(n) for n in scores["name"]]
+    names = [plain_text(n) for n in scores["name"]]
     sc = [_num(s) for s in scores["score"]]
     med = [_num(m) for m in scores["peer_median"]]
     plus = [None if h is None or m is None else h - m for h, m in zip((_num(x) for x in scores["peer_q3"]), med)]
     minus = [None if q is None or m is None else m - q for q, m in zip((_num(x) for x in scores["peer_q1"]), med)]
     data = [
-        {"type": "bar", "x": sc, "y": names, "orientation": "h", "name": _t(school_label), "marker": {"color": SCHOOL},
+        {"type": "bar", "x": sc, "y": names, "orientation": "h", "name": plain_text(school_label), "marker": {"color": SCHOOL},
          "text": ["" if s is None else f"{s:.1f}" for s in sc], "textposition": "inside",
          "hovertemplate": "%{y}: %{x:.1f}<extra></extra>"},
         {"type": "scatter", "x": med, "y": names, "mode": "markers", "name": "network median (Q1–Q3)",
@@ -330,7 +330,7 @@ def dimension_profile(scores: pd.DataFrame, school_label: str, thresholds: dict[
               "yaxis": {"autorange": "reversed", "automargin": True}, "shapes": shapes, "annotations": notes,
               "legend": {"orientation": "h", "x": 0, "y": 1.12, "yanchor": "bottom"},
               "margin": {"l": 10, "r": 10, "t": 70, "b": 40}, "bargap": 0.35}
-    return _spec(data, layout, 60 * max(len(names), 1) + 170)
+    return figure_spec(data, layout, 60 * max(len(names), 1) + 170)
 
 
 def decision_probabilities(probs: dict[str, float]) -> Spec:
@@ -346,7 +346,7 @@ def decision_probabilities(probs: dict[str, float]) -> Spec:
     layout = {"barmode": "stack", "xaxis": {"range": [0, 100], "ticksuffix": " %"}, "yaxis": {"visible": False},
               "legend": {"orientation": "h", "x": 0, "y": 1.05, "yanchor": "bottom", "traceorder": "normal"},
               "margin": {"l": 10, "r": 10, "t": 30, "b": 30}}
-    return _spec(data, layout, 160)
+    return figure_spec(data, layout, 160)
 
 
 def decisions_by_year(labels: pd.DataFrame) -> Spec:
@@ -363,4 +363,4 @@ def decisions_by_year(labels: pd.DataFrame) -> Spec:
               "yaxis": {"title": {"text": "schools"}, "rangemode": "tozero", "automargin": True},
               "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
               "margin": {"l": 10, "r": 10, "t": 40, "b": 30}}
-    return _spec(data, layout, 300)
+    return figure_spec(data, layout, 300)

@@ -14,10 +14,12 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from ims_indicators.report import figures
-from ims_indicators.report.data import DECISIONS, ReportData, fmt_change, fmt_value
+import ims_indicators.report.figures as figures
+from ims_indicators.report.format import fmt_change, fmt_value
+from ims_indicators.report.label_model import DECISIONS
+from ims_indicators.report.load import ReportData
 from ims_indicators.report.privacy import count_text, sort_key
-from ims_indicators.survey import report as survey_report
+import ims_indicators.survey.report as survey_report
 
 ASSET = "assets/plotly.min.js"
 DATASET_ORDER = ("enrolment", "mobility", "staffing", "accreditation")

@@ -153,3 +153,40 @@ def sort_key(label: str) -> tuple:
 def neutralise(text: str) -> str:
     """For CSV: prefix text a spreadsheet would run as a formula with a quote."""
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def shift_year(year: str, by: int) -> str:
+    """'2023/24' shifted by -1 -> '2022/23' (the canonical academic-year form)."""
+    try:
+        start = int(str(year)[:4]) + by
+    except ValueError:
+        return ""
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def withhold_values(values: pd.DataFrame, catalogue: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Mark (``withheld``) and blank the values rule 2 withholds; add the count texts a page may print."""
+    units = dict(zip(catalogue["indicator_id"], catalogue["unit"]))
+    people = dict(zip(catalogue["indicator_id"], catalogue["people"].astype(bool)))
+    values["withheld"] = mark_withheld(values, units, k, people)
+    values.loc[values["withheld"], "value"] = float("nan")
+    return values
+
+
+def withhold_groups(groups: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """A withheld value takes along what would give it back: the value, its percentile, the distance to the
+    median, and a change from or to it (the other year's value is shown)."""
+    withheld = values.set_index(["school_id", "academic_year", "indicator_id"])["withheld"]
+
+    def was_withheld(shift: int) -> pd.Series:
+        years = groups["academic_year"].map(lambda y: shift_year(y, shift))
+        key = pd.MultiIndex.from_arrays([groups["school_id"], years, groups["indicator_id"]])
+        return pd.Series(withheld.reindex(key).fillna(False).astype(bool).to_numpy(), index=groups.index)
+
+    groups["withheld"] = was_withheld(0)
+    for c in ("value", "percentile", "median_distance"):
+        if c in groups:
+            groups.loc[groups["withheld"], c] = float("nan")
+    groups.loc[groups["withheld"] | was_withheld(-1), "change_1y"] = float("nan")
+    groups.loc[groups["withheld"] | was_withheld(-3), "change_3y"] = float("nan")
+    return groups

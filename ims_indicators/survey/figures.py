@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from ims_indicators.contracts import SURVEY_ITEMS, SURVEY_SCALE
-from ims_indicators.report.figures import CHE_COLORS, GRID, MEDIAN, PEER, SCHOOL, Spec, _spec, _t
+from ims_indicators.report.figures import CHE_COLORS, GRID, MEDIAN, PEER, SCHOOL, Spec, figure_spec, plain_text
 from ims_indicators.report.privacy import count_text
 from ims_indicators.survey.che import MIN_RESPONSES
 
@@ -61,8 +61,8 @@ def survey_spec(items: pd.DataFrame, school_id: str, k: int | None = None, year:
     lo, hi = SURVEY_SCALE
     rows = school_items(items, school_id, year)
     floor, k = shown_from(k), threshold(k)
-    label = _t(school_label or school_id)
-    names = [_t(SURVEY_ITEMS.get(str(r.item), str(r.item))) for r in rows.itertuples()]
+    label = plain_text(school_label or school_id)
+    names = [plain_text(SURVEY_ITEMS.get(str(r.item), str(r.item))) for r in rows.itertuples()]
     shown = {g: {"x": [], "y": [], "plus": [], "minus": [], "text": []} for g in ("top", "middle", "bottom", None)}
     hidden = {"x": [], "y": [], "text": []}
     peer = {"x": [], "y": [], "text": []}
@@ -88,7 +88,7 @@ def survey_spec(items: pd.DataFrame, school_id: str, k: int | None = None, year:
         interval = f"95 % interval {low:.2f}–{high:.2f}" if low is not None and high is not None else "no interval"
         reason = r.reason if isinstance(r.reason, str) and r.reason else "no group"
         t["text"].append(f"{name}: mean {mean:.2f}, {interval}, n = {n:,.0f}; "
-                         + (f"{group} group" if group else _t(reason)))
+                         + (f"{group} group" if group else plain_text(reason)))
     data: list[dict] = []
     for group, t in shown.items():
         if not t["x"]:
@@ -117,7 +117,7 @@ def survey_spec(items: pd.DataFrame, school_id: str, k: int | None = None, year:
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "margin": {"l": 10, "r": 10, "t": 60, "b": 50},
     }
-    return _spec(data, layout, 44 * max(len(names), 1) + 150)
+    return figure_spec(data, layout, 44 * max(len(names), 1) + 150)
 
 
 def survey_figure(items_df: pd.DataFrame, school_id: str, k: int | None = None, year: str | None = None,
@@ -137,14 +137,14 @@ def network_spec(items: pd.DataFrame, labels: dict[str, str], year: str, k: int 
     floor = shown_from(k)
     part = items[(items["academic_year"].astype(str) == year) & (pd.to_numeric(items["n"]) >= floor)
                  & items["mean"].notna()]
-    names = [_t(v) for v in SURVEY_ITEMS.values()]
+    names = [plain_text(v) for v in SURVEY_ITEMS.values()]
     data: list[dict] = []
     for group in ("top", "middle", "bottom", None):
         g = part[part["che_group"] == group] if group else part[~part["che_group"].isin(list(CHE_COLORS))]
         if g.empty:
             continue
-        ys = [_t(SURVEY_ITEMS.get(i, i)) for i in g["item"]]
-        text = [f"{_t(labels.get(str(s), 'peer'))}: {float(m):.2f}" for s, m in zip(g["school_id"], g["mean"])]
+        ys = [plain_text(SURVEY_ITEMS.get(i, i)) for i in g["item"]]
+        text = [f"{plain_text(labels.get(str(s), 'peer'))}: {float(m):.2f}" for s, m in zip(g["school_id"], g["mean"])]
         data.append({"type": "scatter", "mode": "markers", "x": [float(m) for m in g["mean"]], "y": ys,
                      "name": f"{group} group" if group else "no group",
                      "marker": {"color": CHE_COLORS.get(group or "", NO_GROUP), "size": 9, "opacity": 0.85,
@@ -153,7 +153,7 @@ def network_spec(items: pd.DataFrame, labels: dict[str, str], year: str, k: int 
     pm = part.groupby("item")["peer_mean"].first().dropna()
     if len(pm):
         data.append({"type": "scatter", "mode": "markers", "x": [float(v) for v in pm],
-                     "y": [_t(SURVEY_ITEMS.get(i, i)) for i in pm.index], "name": "peer mean",
+                     "y": [plain_text(SURVEY_ITEMS.get(i, i)) for i in pm.index], "name": "peer mean",
                      "marker": {"symbol": "line-ns", "size": 26, "line": {"color": MEDIAN, "width": 3}},
                      "hovertemplate": "%{y}: peer mean %{x:.2f}<extra></extra>"})
     lo, hi = SURVEY_SCALE
@@ -164,4 +164,4 @@ def network_spec(items: pd.DataFrame, labels: dict[str, str], year: str, k: int 
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "margin": {"l": 10, "r": 10, "t": 60, "b": 50},
     }
-    return _spec(data, layout, 44 * len(names) + 150)
+    return figure_spec(data, layout, 44 * len(names) + 150)

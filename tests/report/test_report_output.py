@@ -141,7 +141,7 @@ def test_cli_report_prints_index_path(report_home, tmp_path):
 def test_derived_values_that_would_reveal_a_small_count_go_too(report_home):
     import duckdb
 
-    from ims_indicators.report import data as report_data
+    from ims_indicators.report import load as report_data
 
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env_for(report_home).items():
@@ -166,7 +166,7 @@ def test_nothing_to_report(tmp_path):
     import duckdb
 
     from ims_indicators.report import write_reports
-    from ims_indicators.report.data import ReportError
+    from ims_indicators.report.load import ReportError
 
     with pytest.raises(ReportError, match="ims indicators"):
         write_reports(duckdb.connect(), out_dir=tmp_path)
