@@ -240,6 +240,12 @@ CONTRACTS["student_survey"] = Contract(
         Column("mean", "float", synonyms=("mean score", "average", "mittelwert"), min_value=SURVEY_SCALE[0],
                max_value=SURVEY_SCALE[1]),
         Column("sd", "float", synonyms=("std", "standard deviation", "stdev"), min_value=0),
+        Column("year_of_study", "int", synonyms=("study year", "year of study", "semester year", "studienjahr"),
+               min_value=1, max_value=8,
+               description="The respondent's year of study; year 1 (enrolled under a year) does not count."),
+        Column("students_invited", "int", synonyms=("invited", "students invited", "number invited", "sample size"),
+               min_value=1, description="Students invited to the survey (the same on every row of the file); "
+                                        "below 50 answers the response rate must reach 10 %."),
     ),
     key=("school_id", "academic_year", "respondent_ref", "item"),
     forms=(("respondent_ref", "score"), ("responses", "mean", "sd")),

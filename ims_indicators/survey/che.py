@@ -5,12 +5,19 @@ middle or bottom group ("Ranggruppen", not ranks) by its 95 % confidence interva
 departments, and only when at least 15 students judged it. We apply it per school × academic year × item:
 
 - n_i < 15 responses: no interval, no group (the reason says so);
+- only students enrolled for at least one year count (respondent rows with ``year_of_study`` 1 are left out);
+- with fewer than 50 answers the response rate n_i / students invited (stated in the file) must be at least
+  10 %, else no group (an unknown number invited counts as too low: it cannot be checked);
+- an interval wider than ± ``MAX_HALF_WIDTH`` (0.5 on the 1–6 scale) gets no group: CHE draws borders around the
+  mean and does not rank a judgement whose interval reaches beyond them;
 - m_i ± 1.96 · s_i / √n_i is the school's 95 % interval (s_i the sample standard deviation);
 - the scale runs 1 = very good … 6 = very poor, so **lower is better**: **top** when the whole interval lies
   below the peer mean (ci_high < peer mean), **bottom** when it lies wholly above (ci_low > peer mean),
   **middle** otherwise (the interval contains the peer mean);
-- **peer mean** = the unweighted mean of the school means m_j of the schools with n_j ≥ 15 (same year and
-  item), here the whole network (``marts.survey_items``) and each peer set (``marts.benchmark_groups``).
+- **peer mean** = the unweighted mean of the school means m_j of the schools with n_j ≥ 15 whose response
+  rate passes (same year and item; the sd and width rules decide a school's own group, not the reference), here the whole network (``marts.survey_items``) and each peer set
+  (``marts.benchmark_groups``, where it is also the item's reference in place of a peer median: one reference
+  wherever the item appears).
   CHE compares with the mean over all respondents of the subject; we take the mean of school means so that
   every school counts once (a large school does not set the reference for the others) and so that schools
   sending aggregated means — which carry no respondents — give exactly the same reference. A peer mean
@@ -33,18 +40,17 @@ from __future__ import annotations
 
 import duckdb
 
-from ims_indicators.warehouse import sql_text, transaction
+from ims_indicators.warehouse import sql_text, table_exists, transaction
 
 PKG = "ims_indicators.survey.sql"
 MIN_RESPONSES = 15  # CHE: at least 15 judgements for a group
 Z = 1.96  # two-sided 95 % normal interval
-MIN_PEER_SCHOOLS = 3  # schools with >= MIN_RESPONSES behind a peer mean
+MIN_PEER_SCHOOLS = 3  # eligible schools behind a peer mean
+RATE_BELOW = 50  # CHE: with fewer answers than this ...
+MIN_RESPONSE_RATE = 0.10  # ... the response rate n / students invited must be at least 10 %
+MAX_HALF_WIDTH = 0.5  # an interval wider than mean ± 0.5 (on the 1–6 scale) cannot be placed: no group
 INDICATOR_PREFIX = "survey_"  # catalogue id of an item's indicator: survey_<item>
 
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchall()[0][0])
 
 
 def ensure_survey_mart(con: duckdb.DuckDBPyConnection) -> None:
@@ -53,28 +59,29 @@ def ensure_survey_mart(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def compute_survey(con: duckdb.DuckDBPyConnection, *, min_responses: int = MIN_RESPONSES, z: float = Z,
-                   min_schools: int = MIN_PEER_SCHOOLS) -> int:
+                   min_schools: int = MIN_PEER_SCHOOLS, rate_below: int = RATE_BELOW,
+                   min_rate: float = MIN_RESPONSE_RATE, max_half_width: float = MAX_HALF_WIDTH) -> int:
     """Recompute ``marts.survey_items`` from ``curated.student_survey`` in one transaction; rows written."""
     ensure_survey_mart(con)
     with transaction(con):
         con.execute("DELETE FROM marts.survey_items")
-        if _exists(con, "curated", "student_survey"):
+        if table_exists(con, "curated.student_survey"):
             con.execute(sql_text(PKG, "survey_items.sql"),
-                        {"min_n": int(min_responses), "z": float(z), "min_schools": int(min_schools)})
+                        {"min_n": int(min_responses), "z": float(z), "min_schools": int(min_schools),
+                         "rate_below": int(rate_below), "min_rate": float(min_rate),
+                         "max_half": float(max_half_width)})
     return con.execute("SELECT count(*) FROM marts.survey_items").fetchall()[0][0]
 
 
-def apply_survey_groups(con: duckdb.DuckDBPyConnection, *, min_responses: int = MIN_RESPONSES,
-                        min_schools: int = MIN_PEER_SCHOOLS) -> int:
+def apply_survey_groups(con: duckdb.DuckDBPyConnection, *, min_schools: int = MIN_PEER_SCHOOLS) -> int:
     """Give the survey indicators in ``marts.benchmark_groups`` their CHE interval group in every peer set.
 
     One UPDATE (atomic; no transaction of its own, so it can run inside the benchmark stage's). Needs
     ``marts.survey_items`` (written by :func:`compute_survey` in the indicator stage); without it nothing
     changes. Returns the benchmark rows updated.
     """
-    if not (_exists(con, "marts", "survey_items") and _exists(con, "marts", "benchmark_groups")
-            and _exists(con, "marts", "peer_set_members")):
+    if not (table_exists(con, "marts.survey_items") and table_exists(con, "marts.benchmark_groups")
+            and table_exists(con, "marts.peer_set_members")):
         return 0
-    cur = con.execute(sql_text(PKG, "benchmark_groups.sql"), {"min_n": int(min_responses),
-                                                               "min_schools": int(min_schools)})
+    cur = con.execute(sql_text(PKG, "benchmark_groups.sql"), {"min_schools": int(min_schools)})
     return int(cur.fetchall()[0][0])

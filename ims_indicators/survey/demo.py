@@ -30,6 +30,8 @@ ABROAD_ITEMS = ("support_going_abroad", "credit_recognition")  # answered only b
 ABROAD_SHARE = 0.3
 CANNOT_JUDGE = 0.04  # a respondent row with an empty score
 COMMENT_SHARE = 0.15  # respondents who leave a comment (on the overall item)
+FIRST_YEAR_SHARE = 0.15  # respondents in their first year of study: their answers do not count
+RESPONSE_RATE = (0.12, 0.45)  # respondents / students invited
 COMMENTS = (
     "Bedside teaching in the surgical rotation was excellent.",
     "Too many lectures read from slides; more small-group teaching please.",
@@ -69,21 +71,25 @@ def simulate(school, year: str, n_respondents: int, effects: dict[str, float], r
         person = rng.gauss(0, 0.45)  # a respondent's general leniency
         abroad = rng.random() < ABROAD_SHARE
         comment = rng.choice(COMMENTS) if rng.random() < COMMENT_SHARE else None
+        year_of_study = 1 if rng.random() < FIRST_YEAR_SHARE else rng.randint(2, 6)
         for item in SURVEY_ITEMS:
             if item in ABROAD_ITEMS and not abroad:
                 continue
             score = None if rng.random() < CANNOT_JUDGE else _clamp_score(
                 ITEM_BASE[item] + effects[item] + person + rng.gauss(0, 0.75))
             rows.append({"school_id": school.school_id, "academic_year": year, "item": item, "respondent_ref": ref,
-                         "score": score, "comment": comment if item == "overall_study_situation" else None})
+                         "score": score, "comment": comment if item == "overall_study_situation" else None,
+                         "year_of_study": year_of_study})
     return rows
 
 
 def aggregate(rows: list[dict]) -> list[dict]:
-    """The school's own aggregates of respondent rows: responses, mean and sd (n - 1) per item, rounded."""
+    """The school's own aggregates of the eligible respondent rows (year 2 or later): responses, mean and sd
+    (n - 1) per item, rounded."""
     out = []
     for item in SURVEY_ITEMS:
-        scores = [r["score"] for r in rows if r["item"] == item and r["score"] is not None]
+        scores = [r["score"] for r in rows if r["item"] == item and r["score"] is not None
+                  and r.get("year_of_study", 2) >= 2]
         if not scores:
             continue
         out.append({"school_id": rows[0]["school_id"], "academic_year": rows[0]["academic_year"], "item": item,
@@ -140,8 +146,10 @@ def write_demo_survey(out: Path, schools, years, rng: random.Random) -> list[dic
         for year in surveyed:
             n = base if i in small else max(20, round(base * rng.uniform(0.85, 1.15)))
             rows = simulate(school, year, n, effects, rng)
+            invited = max(n, round(n / rng.uniform(*RESPONSE_RATE)))
             if form == "aggregated":
                 rows = aggregate(rows)
+            rows = [{**r, "students_invited": invited} for r in rows]
             data = _render(school, rows, form, year)
             name = school.style.file_name.format(dataset=DATASET, Dataset="Student_survey", year=year_slug(year),
                                                  school=school.school_id)

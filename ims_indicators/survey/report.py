@@ -24,6 +24,7 @@ from ims_indicators.contracts import SURVEY_ITEMS
 from ims_indicators.report.privacy import count_text
 from ims_indicators.survey.che import MIN_PEER_SCHOOLS, MIN_RESPONSES
 from ims_indicators.survey.figures import network_spec, school_items, shown_from, survey_spec
+from ims_indicators.warehouse import table_exists
 
 MAX_COMMENTS = 20  # per item on a page
 _COMMENTS_SQL = """
@@ -52,24 +53,20 @@ class SurveyData:
     k: int
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchall()[0][0])
-
 
 def load_survey(con: duckdb.DuckDBPyConnection, k: int | None = None) -> SurveyData | None:
     """The survey mart and the comments a report may show; None when the mart has not been built."""
     from ims_indicators import settings
 
     k = settings.suppress_below() if k is None else int(k)
-    if not _exists(con, "marts", "survey_items"):
+    if not table_exists(con, "marts.survey_items"):
         return None
     items = con.execute("SELECT * FROM marts.survey_items ORDER BY school_id, academic_year, item").df()
     if items.empty:
         return None
     items["school_id"] = items["school_id"].astype(str)
     items["academic_year"] = items["academic_year"].astype(str)
-    comments = con.execute(_COMMENTS_SQL).df() if _exists(con, "curated", "student_survey") else pd.DataFrame(
+    comments = con.execute(_COMMENTS_SQL).df() if table_exists(con, "curated.student_survey") else pd.DataFrame(
         columns=["school_id", "academic_year", "item", "comment", "n_comments", "n"])
     ok = (comments["n"] >= k) & (comments["n_comments"] >= k)
     withheld = (comments[~ok].groupby(["school_id", "academic_year", "item"], as_index=False)["comment"].count()

@@ -72,6 +72,9 @@ def build_survey_suite():
     add(gxe.ExpectColumnValuesToBeBetween(column="responses", min_value=MIN_RESPONSES), "min_responses",
         f"item {{item!r}} has {{responses}} responses, fewer than {MIN_RESPONSES}: kept, but reported without a "
         "CHE group", severity="warning")
+    add(gxe.ExpectColumnValuesToNotBeNull(column="students_invited"), "not_null",
+        "students_invited is empty: the response rate cannot be checked, so an item with fewer than 50 answers "
+        "gets no CHE group", severity="warning")
     suite.meta = {**(suite.meta or {}), "generated_from": "ims_indicators/contracts.py + ims_indicators/survey/suite.py",
                   "regenerate": "python -m ims_indicators.survey.suite"}
     return suite

@@ -19,8 +19,9 @@ from ims_indicators.survey import SCALE_LABELS
 
 DATASET = "student_survey"
 FORMS = {
-    "respondents": ("school_id", "academic_year", "item", "respondent_ref", "score", "comment"),
-    "aggregated": ("school_id", "academic_year", "item", "responses", "mean", "sd"),
+    "respondents": ("school_id", "academic_year", "item", "respondent_ref", "score", "comment", "year_of_study",
+                    "students_invited"),
+    "aggregated": ("school_id", "academic_year", "item", "responses", "mean", "sd", "students_invited"),
 }
 FORMATS = ("xlsx", "csv")
 
@@ -50,11 +51,13 @@ def guide_lines(school_id: str | None, year: str, form: str) -> list[str]:
         "Items (write the id; the label is accepted too): "
         + ", ".join(f"{key} ({label})" for key, label in SURVEY_ITEMS.items()) + ".",
         ("Form 'respondents': respondent_ref (the school's id of the respondent: pseudonymised on arrival and never "
-        "stored as sent), score (a whole number), comment (optional free text); one answer per respondent and item."),
-        ("Form 'aggregated': responses (answers behind the mean, at least 1), mean (1..6), sd (sample standard "
-        f"deviation with n - 1); one row per item. The {other!r} form: ims survey-template --form {other}."),
-        ("Items with fewer than 15 responses get no CHE group; comments are never shown where fewer students than "
-        "the suppression threshold answered."),
+        "stored as sent), score (a whole number), comment (optional free text, seen only by your school, names "
+        "masked), year_of_study (1 = first year: not counted); one answer per respondent and item."),
+        ("Form 'aggregated': responses (answers of students in year 2 or later, at least 1), mean (1..6), sd "
+        f"(sample standard deviation with n - 1); one row per item. The {other!r} form: ims survey-template --form "
+        f"{other}. Both forms: students_invited = students invited to the survey, on every row."),
+        ("No CHE group for an item with fewer than 15 answers, or fewer than 50 answers at a response rate below "
+        "10 %, or a 95 % interval wider than +-0.5."),
         f"Dataset {DATASET}: {contract(DATASET).grain}.",
     ]
 

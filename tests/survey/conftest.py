@@ -20,20 +20,28 @@ def con():
     c.close()
 
 
-def add_respondents(con, school: str, item: str, scores: list[int | None], year: str = YEAR) -> None:
-    """One curated row per respondent (respondent_ref r1, r2, …; None = 'cannot judge')."""
+INVITED = 100  # students invited: 15 answers are a 15 % response rate
+
+
+def add_respondents(con, school: str, item: str, scores: list[int | None], year: str = YEAR,
+                    invited: int | None = INVITED, year_of_study: list[int] | None = None) -> None:
+    """One curated row per respondent (respondent_ref r1, r2, …; None = 'cannot judge'; year of study 2 unless
+    given per respondent)."""
     sub = f"student_survey.{school}.{year.replace('/', '-')}.resp"
+    years = year_of_study or [2] * len(scores)
     con.executemany(
         "INSERT INTO curated.student_survey (submission_id, source_row, school_id, academic_year, item, respondent_ref, "
-        "score) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [[sub, i + 2, school, year, item, f"r{i + 1}", s] for i, s in enumerate(scores)])
+        "score, year_of_study, students_invited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[sub, i + 2, school, year, item, f"r{i + 1}", s, y, invited] for i, (s, y) in enumerate(zip(scores, years))])
 
 
-def add_aggregated(con, school: str, item: str, n: int, mean: float, sd: float | None, year: str = YEAR) -> None:
+def add_aggregated(con, school: str, item: str, n: int, mean: float, sd: float | None, year: str = YEAR,
+                   invited: int | None = INVITED) -> None:
     sub = f"student_survey.{school}.{year.replace('/', '-')}.agg"
     row = con.execute("SELECT count(*) FROM curated.student_survey WHERE submission_id = ?", [sub]).fetchall()[0][0]
     con.execute("INSERT INTO curated.student_survey (submission_id, source_row, school_id, academic_year, item, "
-                "responses, mean, sd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [sub, row + 2, school, year, item, n, mean, sd])
+                "responses, mean, sd, students_invited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sub, row + 2, school, year, item, n, mean, sd, invited])
 
 
 def add_as_aggregate(con, school: str, item: str, scores: list[int | None], year: str = YEAR) -> None:

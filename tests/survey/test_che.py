@@ -178,7 +178,71 @@ def test_benchmark_groups_use_the_interval_rule_per_peer_set(con):
     # wholly above it: bottom here, middle in the network
     assert {s: got[("country:DE", s)][0] for s in ("a", "c", "e")} == {"a": "top", "c": "bottom", "e": "bottom"}
     assert got[("country:DE", "a")][1].startswith("CHE interval rule: 95 % interval 1.28–1.72 against the "
-                                                  "peer-set mean 2.16; trend note")
+                                                  "peer mean of school means 2.16; trend note")
     assert got[("network", "d")][1].startswith("CHE interval rule: fewer than 15 responses")
     other = con.execute("SELECT che_group FROM marts.benchmark_groups WHERE indicator_id = 'staff_international_share'")
     assert other.fetchall() == [("top",)]
+
+
+def test_one_reference_everywhere_and_no_letter_on_survey_means(con):
+    """The benchmark row of a survey item carries the peer mean of school means (as the survey section does),
+    no quartiles and never an A–E letter."""
+    from ims_indicators.benchmark.compute import ensure_benchmark_marts
+
+    load(con, {})
+    compute_survey(con)
+    ensure_benchmark_marts(con)
+    con.executemany("INSERT INTO marts.peer_set_members VALUES ('network', 'network', 'network', ?, ?)",
+                    [[s, YEAR] for s in NETWORK])
+    con.executemany("INSERT INTO marts.benchmark_groups (indicator_id, academic_year, peer_set, school_id, ume_group, "
+                    "peer_n, peer_median, peer_q1, peer_q3) VALUES ('survey_teaching', ?, 'network', ?, 'A', 5, 1.96, "
+                    "1.5, 2.5)", [[YEAR, s] for s in NETWORK])
+    apply_survey_groups(con)
+    rows = con.execute("SELECT DISTINCT peer_median, peer_q1, peer_q3, ume_group FROM marts.benchmark_groups").fetchall()
+    assert len(rows) == 1
+    assert rows[0][0] == pytest.approx(PEER_MEAN) and rows[0][1:] == (None, None, None)
+    assert all(r["peer_mean"] == pytest.approx(rows[0][0], abs=1e-12) for r in items(con).values())
+
+
+def test_first_year_students_do_not_count(con):
+    # a: 20 answers, 5 of them from first-year students (scores 6) → 15 eligible answers of 1 and 2
+    load(con, {}, network={k: v for k, v in NETWORK.items() if k != "a"})
+    add_respondents(con, "a", "teaching", [1] * 8 + [2] * 7 + [6] * 5, year_of_study=[2] * 15 + [1] * 5)
+    compute_survey(con)
+    a = items(con)[("a", "teaching")]
+    assert a["n"] == 15 and a["mean"] == pytest.approx(22 / 15)
+
+
+def test_below_50_answers_the_response_rate_must_reach_10_percent(con):
+    # c: 20 answers of 250 invited = 8 %: no group and not in the peer mean; with 200 invited (10 %) it counts
+    load(con, {}, network={k: v for k, v in NETWORK.items() if k != "c"})
+    add_respondents(con, "c", "teaching", NETWORK["c"], invited=250)
+    compute_survey(con)
+    got = items(con)
+    c = got[("c", "teaching")]
+    assert c["che_group"] is None and c["in_reference"] is False and c["response_rate"] == pytest.approx(0.08)
+    assert c["reason"] == ("response rate 8.0 % (20 of 250 invited) is below 10 % with fewer than 50 answers: "
+                           "no group")
+    assert got[("a", "teaching")]["peer_mean"] == pytest.approx((1.5 + 3.5 + 37 / 15) / 3)
+
+
+def test_the_response_rate_must_be_known_below_50_answers_but_not_from_50(con):
+    add_respondents(con, "a", "teaching", NETWORK["a"], invited=None)
+    add_aggregated(con, "b", "teaching", 60, 3.0, 0.8, invited=None)  # 60 answers: no rate needed
+    add_aggregated(con, "c", "teaching", 60, 2.0, 0.8)
+    add_aggregated(con, "e", "teaching", 60, 2.5, 0.8)
+    compute_survey(con)
+    got = items(con)
+    assert got[("a", "teaching")]["che_group"] is None
+    assert "no number of students invited: response rate unknown" in got[("a", "teaching")]["reason"]
+    assert got[("b", "teaching")]["che_group"] == "bottom"  # peer mean (3 + 2 + 2.5) / 3 = 2.5
+
+
+def test_an_interval_wider_than_the_limit_gets_no_group(con):
+    # f: 16 answers, sd 1.1 → half-width 1.96 · 1.1 / 4 = 0.539 > 0.5: no group, but its mean is in the reference
+    load(con, {})
+    add_aggregated(con, "f", "teaching", 16, 4.5, 1.1)
+    compute_survey(con)
+    f = items(con)[("f", "teaching")]
+    assert f["che_group"] is None and f["in_reference"] is True and f["eligible"] is False
+    assert f["reason"] == "95 % interval ±0.54 is wider than the limit ±0.50: no group"

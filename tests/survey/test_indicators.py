@@ -64,5 +64,5 @@ def test_indicator_values_and_benchmark_groups(warehouse):
     assert dims.fetchall() == [("teaching_learning",)]
     reason = con.execute("SELECT reason FROM marts.benchmark_groups WHERE indicator_id = 'survey_teaching' AND "
                          "peer_set = 'network' AND school_id = 'a'").fetchall()[0][0]
-    assert reason.startswith("CHE interval rule: 95 % interval 1.28–1.72 against the peer-set mean 2.49")
+    assert reason.startswith("CHE interval rule: 95 % interval 1.28–1.72 against the peer mean of school means 2.49")
     assert "fewer than 5: no group" not in reason  # the rank rule's minimum of 5 values does not apply

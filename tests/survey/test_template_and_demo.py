@@ -65,13 +65,14 @@ def test_filled_templates_are_accepted_by_ims_ingest(home: Path):
     wb = openpyxl.load_workbook(xlsx)
     ws = wb["survey"]
     for i in range(16):  # school_id and academic_year left empty: the folder names them
-        ws.append([None, None, "teaching", f"MAT-{1000 + i}", 1 + i % 3, "Good seminars" if i % 5 == 0 else None])
-        ws.append([None, None, "Exam organisation", f"MAT-{1000 + i}", 2, None])  # a label instead of the id
-    ws.append([None, None, "teaching", "MAT-9999", "sehr gut", None])  # not a number: held back at reading
+        ws.append([None, None, "teaching", f"MAT-{1000 + i}", 1 + i % 3, "Good seminars" if i % 5 == 0 else None,
+                   2 + i % 4, 120])
+        ws.append([None, None, "Exam organisation", f"MAT-{1000 + i}", 2, None, 2 + i % 4, 120])  # a label, not the id
+    ws.append([None, None, "teaching", "MAT-9999", "sehr gut", None, 3, 120])  # not a number: held back at reading
     wb.save(xlsx)
     csv_path = write_template(raw, "karolinska", "2023/24", "csv", "aggregated")
     with open(csv_path, "a", encoding="utf-8") as fh:
-        fh.write("karolinska,2023/24,teaching,40,2.35,0.91\nkarolinska,2023/24,clinical_training,12,2.10,0.80\n")
+        fh.write("karolinska,2023/24,teaching,40,2.35,0.91,300\nkarolinska,2023/24,clinical_training,12,2.10,0.80,300\n")
 
     res = RUNNER.invoke(app, ["ingest", str(raw / "student_survey"), "--json"])
     assert res.exit_code == 0, res.output

@@ -60,7 +60,9 @@ def test_suite_file_is_the_generated_one_with_the_scale_bounds():
 def test_suite_finds_each_planted_problem_and_nothing_else():
     con = duckdb.connect()
     ensure_schema(con)
-    con.executemany("INSERT INTO staging.student_survey VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ROWS)
+    con.executemany("INSERT INTO staging.student_survey (submission_id, source_row, school_id, academic_year, item, "
+                    "respondent_ref, score, comment, responses, mean, sd, students_invited) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 200)", ROWS)  # every file states students invited
     n = build_frame(con, "student_survey", ["s1", "s2"])
     runner = make_runner("student_survey", json.loads(SUITE.read_text(encoding="utf-8")), mode="ephemeral",
                          docs=False)

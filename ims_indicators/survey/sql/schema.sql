@@ -17,3 +17,7 @@ CREATE TABLE IF NOT EXISTS marts.survey_items (
     form          VARCHAR NOT NULL,  -- respondents / aggregated (mixed: both, pooled)
     PRIMARY KEY (school_id, academic_year, item)
 );
+ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS invited BIGINT;         -- students invited (the file states it)
+ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS response_rate DOUBLE;   -- n / invited
+ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS in_reference BOOLEAN;   -- counts in the peer mean
+ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS eligible BOOLEAN;       -- ... and may get a group

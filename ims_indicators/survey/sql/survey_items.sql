@@ -2,16 +2,27 @@
 --
 -- Both submission forms meet in `parts`: respondent-level rows are aggregated here (count, avg, stddev_samp of
 -- the scores answered); aggregated rows are used as the school sent them. Same data, same n/mean/sd, same group.
+-- Eligible answers: students enrolled for at least one year — a respondent-level row with year_of_study 1 is left
+-- out (a row without year_of_study counts; an aggregated row must cover eligible students only).
+-- A school's mean is IN THE REFERENCE (the peer mean) when it has >= $min_n answers and, with fewer than
+-- $rate_below answers, a response rate n / students_invited >= $min_rate (the number invited must be stated).
+-- It is ELIGIBLE for a group when, in addition, it has an sd and an interval half-width $z·sd/√n <= $max_half.
 -- The rule (scale 1 = very good … 6 = very poor, so LOWER is better):
 --   no group   n < $min_n (15), no sd, or fewer than $min_schools schools with n >= $min_n (no peer mean);
 --   top        the whole 95 % interval mean ± $z·sd/√n lies below (better than) the peer mean: ci_high < peer mean;
 --   bottom     the whole interval lies above (worse than) the peer mean: ci_low > peer mean;
 --   middle     otherwise (the interval contains the peer mean).
 -- Peer mean: the unweighted mean of the school means of the schools with n >= $min_n (same year and item).
-INSERT INTO marts.survey_items
+INSERT INTO marts.survey_items BY NAME
 WITH survey AS (
-    SELECT school_id, academic_year, item, score, responses, mean, sd
+    SELECT school_id, academic_year, item, score, responses, mean, sd, students_invited
     FROM curated.student_survey
+    WHERE score IS NULL OR coalesce(year_of_study, 2) >= 2
+),
+invited AS (
+    SELECT school_id, academic_year, max(students_invited) AS invited
+    FROM curated.student_survey
+    GROUP BY school_id, academic_year
 ),
 respondent_level AS (
     SELECT
@@ -50,18 +61,31 @@ pooled AS (  -- one part per school × year × item as a rule; two (both forms i
 ),
 intervals AS (
     SELECT
+        p.*,
+        i.invited,
+        p.n / nullif(i.invited, 0) AS response_rate,
+        $z * p.sd / sqrt(p.n) AS half_width,
+        p.n >= $min_n AS enough,
+        CASE WHEN p.n >= $min_n THEN p.mean - $z * p.sd / sqrt(p.n) END AS ci_low,
+        CASE WHEN p.n >= $min_n THEN p.mean + $z * p.sd / sqrt(p.n) END AS ci_high
+    FROM pooled AS p
+    LEFT JOIN invited AS i USING (school_id, academic_year)
+),
+checked AS (
+    SELECT
         *,
-        n >= $min_n AS enough,
-        CASE WHEN n >= $min_n THEN mean - $z * sd / sqrt(n) END AS ci_low,
-        CASE WHEN n >= $min_n THEN mean + $z * sd / sqrt(n) END AS ci_high
-    FROM pooled
+        n >= $rate_below OR coalesce(response_rate >= $min_rate, false) AS rate_ok,
+        enough AND (n >= $rate_below OR coalesce(response_rate >= $min_rate, false)) AS in_reference,
+        enough AND sd IS NOT NULL AND half_width <= $max_half
+            AND (n >= $rate_below OR coalesce(response_rate >= $min_rate, false)) AS eligible
+    FROM intervals
 ),
 peer AS (
     SELECT
         academic_year, item,
-        count(*) FILTER (WHERE enough) AS peer_schools,
-        avg(mean) FILTER (WHERE enough) AS all_mean
-    FROM intervals
+        count(*) FILTER (WHERE in_reference) AS peer_schools,
+        avg(mean) FILTER (WHERE in_reference) AS all_mean
+    FROM checked
     GROUP BY academic_year, item
 ),
 grouped AS (
@@ -69,7 +93,7 @@ grouped AS (
         i.*,
         p.peer_schools,
         CASE WHEN p.peer_schools >= $min_schools THEN p.all_mean END AS peer_mean
-    FROM intervals AS i
+    FROM checked AS i
     JOIN peer AS p USING (academic_year, item)
 ),
 final AS (
@@ -84,7 +108,7 @@ final AS (
         ci_high,
         peer_mean,
         CASE
-            WHEN NOT enough OR ci_low IS NULL OR peer_mean IS NULL THEN NULL
+            WHEN NOT eligible OR peer_mean IS NULL THEN NULL
             WHEN ci_high < peer_mean THEN 'top'
             WHEN ci_low > peer_mean THEN 'bottom'
             ELSE 'middle'
@@ -93,6 +117,14 @@ final AS (
             WHEN NOT enough
                 THEN printf('fewer than %d responses: no interval, no group (CHE minimum)', $min_n)
             WHEN ci_low IS NULL THEN 'no standard deviation: no interval, no group'
+            WHEN NOT rate_ok AND invited IS NULL
+                THEN printf('fewer than %d answers and no number of students invited: response rate unknown, '
+                            'no group', $rate_below)
+            WHEN NOT rate_ok
+                THEN printf('response rate %.1f %% (%d of %d invited) is below %.0f %% with fewer than %d answers: '
+                            'no group', 100 * response_rate, n, invited, 100 * $min_rate, $rate_below)
+            WHEN half_width > $max_half
+                THEN printf('95 %% interval ±%.2f is wider than the limit ±%.2f: no group', half_width, $max_half)
             WHEN peer_mean IS NULL
                 THEN printf('%d school(s) with %d or more responses, fewer than %d: no peer mean, no group',
                             peer_schools, $min_n, $min_schools)
@@ -105,7 +137,11 @@ final AS (
             ELSE printf('95 %% interval %.2f–%.2f contains the peer mean %.2f', ci_low, ci_high, peer_mean)
         END AS reason,
         peer_schools,
-        form
+        form,
+        invited,
+        response_rate,
+        in_reference,
+        eligible
     FROM grouped
 )
 SELECT * FROM final
