@@ -4,6 +4,7 @@ Layout under ``reports/``::
 
     index.html                 network overview
     schools/<school_id>.html   one profile per school (+ <school_id>.pdf with --pdf)
+    private/<school_id>/       what only that school may see: its students' comments, names masked
     assets/plotly.min.js       plotly.js, once, referenced relatively by every page
     ims_indicators.xlsx        every published table
 
@@ -39,6 +40,24 @@ def _write_plotly(assets: Path) -> Path:
     return target
 
 
+def _write_comments(data, targets: list[str], out: Path) -> list[Path]:
+    """Each school's own survey comments, masked, under ``private/<school_id>/`` — a folder that is handed to that
+    school alone: never linked from the network pages, never printed to PDF, never in the workbook."""
+    from ims_indicators.survey.report import comments_html
+
+    written = []
+    for sid in targets:
+        text = comments_html(data.survey, sid, data.names()[sid])
+        target = out / "private" / html.safe_name(sid) / "survey_comments.html"
+        if text is None:
+            target.unlink(missing_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
 def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path | None = None, school: str | None = None,
                   pdf: bool = False, *, inline_plotly: bool = False) -> dict:
     """Write the reports; returns the paths written, counts and seconds taken.
@@ -67,6 +86,8 @@ def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path | None = None, s
         pages.append(html.render("school.html", ctx, out / "schools" / f"{html.safe_name(sid)}.html"))
         charts += ctx["n_charts"]
     written += pages
+    private = _write_comments(data, targets, out)
+    written += private
     index = workbook = None
     if school is None:
         ctx = {**html.common(data, 0, plotly_js), **html.index_context(data)}
@@ -84,7 +105,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, out_dir: Path | None = None, s
         written += pdfs
     return {
         "out_dir": str(out), "index": str(index) if index else None, "workbook": str(workbook) if workbook else None,
-        "schools": [str(p) for p in pages], "pdfs": [str(p) for p in pdfs], "paths": [str(p) for p in written],
+        "schools": [str(p) for p in pages], "private": [str(p) for p in private], "pdfs": [str(p) for p in pdfs], "paths": [str(p) for p in written],
         "counts": {"schools": len(pages), "charts": charts, "pdfs": len(pdfs), "years": len(data.years),
                    "indicators": len(data.catalogue), "label_results": 0 if data.labels is None else len(data.labels)},
         "bytes": sum(p.stat().st_size for p in written),

@@ -121,10 +121,6 @@ def _withhold(col: pd.Series, mask: pd.Series, k: int) -> pd.Series:
     return out
 
 
-def _counts(col: pd.Series, k: int) -> pd.Series:
-    return col.astype(object).map(lambda c: f"<{k}" if c is not None and not pd.isna(c) and 0 < c < k else c)
-
-
 def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]:
     """The published tables: (sheet name, frame, column kinds, per-row number formats)."""
     k, net = data.k, data.network
@@ -137,10 +133,12 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
                           "value": [str(data.generated_at),
                                     "SYNTHETIC demo network: generated figures, not submitted by any school"
                                     if data.demo else "submissions of the network's schools",
-                                    f"counts of 1 to {k - 1} are shown as <{k}",
-                                    (f"a value about people whose numerator or denominator (or, for a share, the rest) "
-                                     f"is such a count is shown as <{k}, its percentile and changes left empty; "
-                                     "values about the institution (accreditation, submissions) are shown"),
+                                    (f"counts of people (students, staff, mobile persons, respondents) of 1 to {k - 1} "
+                                     f"are shown as <{k}; counts of programmes, decisions and submissions as they are"),
+                                    (f"a value about people whose numerator or denominator is such a count is shown as "
+                                     f"<{k}; for a share whose rest is such a count, value and numerator are withheld; "
+                                     "percentile and changes of a withheld value are left empty; survey score sums "
+                                     "and free-text comments are never exported"),
                                     "schools that did not agree to be named appear as 'peer N'",
                                     ("CHE groups (top/middle/bottom) and A–E groups place values in context; "
                                      "schools are never ranked by score"),
@@ -176,8 +174,8 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
         "school": v["school_id"].map(net), "academic_year": v["academic_year"],
         "dimension": v["indicator_id"].map(cat["dimension"]), "indicator_id": v["indicator_id"],
         "indicator": v["indicator_id"].map(cat["name"]), "unit": v["indicator_id"].map(cat["unit"]),
-        "value": _withhold(v["value"], v["withheld"], k), "numerator": _counts(v["numerator"], k),
-        "denominator": _counts(v["denominator"], k), "computable": v["computable"], "reason": v["reason"],
+        "value": _withhold(v["value"], v["withheld"], k), "numerator": v["numerator_shown"],
+        "denominator": v["denominator_shown"], "computable": v["computable"], "reason": v["reason"],
         "source": v["source"]})
     vals = _sorted(vals.assign(_p=v["indicator_id"].map(cat["position"])), "school", "academic_year", "_p").drop(
         columns="_p")

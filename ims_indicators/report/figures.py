@@ -234,8 +234,9 @@ def trend_plot(trend: pd.DataFrame, school_label: str, cols: int = 2) -> Spec:
 def group_heatmap(cells: pd.DataFrame, schools: list[str], indicators: list[str]) -> Spec:
     """Indicators × schools, each cell coloured by its CHE group, with the A–E group as its text.
 
-    ``cells``: label, indicator (display name), che_group, ume_group. ``schools`` and ``indicators`` fix the
-    order of columns (alphabetical by label: not a ranking) and rows (catalogue order).
+    ``cells``: label, indicator (display name), che_group, ume_group and (optional) reason. ``schools`` and
+    ``indicators`` fix the order of columns (alphabetical by label: not a ranking) and rows (catalogue order).
+    A cell without a group stays blank; its hover text says why (the reason).
     """
     code = {"bottom": 1, "middle": 2, "top": 3}
     z: list[list[Any]] = [[None] * len(schools) for _ in indicators]
@@ -251,12 +252,14 @@ def group_heatmap(cells: pd.DataFrame, schools: list[str], indicators: list[str]
         ume = c.ume_group if isinstance(c.ume_group, str) else ""
         z[i][j] = code.get(che) if che else None
         text[i][j] = ume
-        hover[i][j] = f"CHE group: {che or 'none'}, A–E group: {ume or 'none'}"
+        why = getattr(c, "reason", "") if not che else ""
+        hover[i][j] = (f"CHE group: {che}, A–E group: {ume or 'none'}" if che
+                       else "no group: " + plain_text(why if isinstance(why, str) and why else "no value"))
     scale = [[0, CHE_COLORS["bottom"]], [1 / 3, CHE_COLORS["bottom"]], [1 / 3, CHE_COLORS["middle"]],
              [2 / 3, CHE_COLORS["middle"]], [2 / 3, CHE_COLORS["top"]], [1, CHE_COLORS["top"]]]
     trace = {"type": "heatmap", "z": z, "x": [plain_text(s) for s in schools], "y": [plain_text(i) for i in indicators],
              "text": text, "texttemplate": "%{text}", "customdata": hover, "zmin": 0.5, "zmax": 3.5,
-             "colorscale": scale, "xgap": 2, "ygap": 2, "hoverongaps": False,
+             "colorscale": scale, "xgap": 2, "ygap": 2, "hoverongaps": True,
              "hovertemplate": "%{x}<br>%{y}<br>%{customdata}<extra></extra>",
              "colorbar": {"tickvals": [1, 2, 3], "ticktext": ["bottom", "middle", "top"], "title": {"text": "CHE group"},
                           "thickness": 14, "len": min(1.0, 180 / (28 * max(len(indicators), 1) + 1))}}

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 import ims_indicators.report.figures as figures
+from ims_indicators.report.catalogue import benchmark_rules
 from ims_indicators.report.format import fmt_change, fmt_value
 from ims_indicators.report.label_model import DECISIONS
 from ims_indicators.report.load import ReportData
@@ -75,7 +76,8 @@ def school_records(data: ReportData, school_id: str) -> list[dict]:
     """All of one school's indicator rows, every year: value joined to its benchmark row and the catalogue,
     in catalogue order (one merge per school; the pages then work on plain dicts)."""
     v = data.values_by_school.get(school_id, data.values.iloc[:0])
-    v = v[["academic_year", "indicator_id", "value", "numerator", "denominator", "computable", "reason", "withheld"]]
+    v = v[["academic_year", "indicator_id", "value", "numerator_shown", "denominator_shown", "computable", "reason",
+           "withheld"]]
     if data.groups is not None:
         g = data.groups_by_school.get(school_id, data.groups.iloc[:0]).rename(columns={"reason": "group_reason"})
         v = v.merge(g[["academic_year", "indicator_id", *GROUP_COLS]], on=["academic_year", "indicator_id"],
@@ -103,7 +105,8 @@ def _table_row(r: dict, k: int) -> dict:
     return {
         "indicator_id": r["indicator_id"], "name": r["name"], "unit": unit, "direction": r["direction"],
         "value": value, "note": note, "withheld": withheld,
-        "numerator": count_text(r["numerator"], k), "denominator": count_text(r["denominator"], k),
+        "numerator": count_text(r["numerator_shown"], 0), "denominator": count_text(r["denominator_shown"], 0),
+        "rule": r.get("rule_text", ""),
         "median": fmt_value(r.get("peer_median"), unit), "q1": fmt_value(r.get("peer_q1"), unit),
         "q3": fmt_value(r.get("peer_q3"), unit), "peer_n": count_text(r.get("peer_n"), 0),
         "che": che, "ume": _txt(r.get("ume_group")) or None,
@@ -214,7 +217,7 @@ def _definitions(data: ReportData) -> list[dict]:
         return data.cache["definitions"]
     data.cache["definitions"] = [{"name": r.name, "dimension": data.dimension_name(r.dimension), "unit": r.unit,
              "direction": "lower is better" if r.direction == "lower" else "higher is better",
-             "definition": r.definition} for r in data.catalogue.itertuples()]
+             "definition": r.definition, "rule": r.rule_text} for r in data.catalogue.itertuples()]
     return data.cache["definitions"]
 
 
@@ -275,7 +278,8 @@ def index_context(data: ReportData) -> dict:
         g = data.groups[data.groups["academic_year"] == year]
         if not g.empty:
             cells = pd.DataFrame({"label": g["school_id"].map(net), "indicator": g["indicator_id"].map(names),
-                                  "che_group": g["che_group"], "ume_group": g["ume_group"]})
+                                  "che_group": g["che_group"], "ume_group": g["ume_group"],
+                                  "reason": [_no_group_reason(r, w) for r, w in zip(g["reason"], g["withheld"])]})
             present = set(g["school_id"].map(net))
             inds = [names[i] for i in data.catalogue["indicator_id"] if i in set(g["indicator_id"])]
             heatmap = fig(figures.group_heatmap(cells, [s for s in ordered if s in present], inds))
@@ -325,6 +329,14 @@ def index_context(data: ReportData) -> dict:
     }
 
 
+def _no_group_reason(reason: object, withheld: bool) -> str:
+    """Why a heat-map cell is blank, in a few words (the first part of the benchmark reason)."""
+    if withheld:
+        return "value withheld (small count)"
+    text = _txt(reason).split("; ")[0]
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
 def _link(data: ReportData, school_id: str) -> str | None:
     """Named schools link to their page; a school that did not consent is not linked (its file name is its id)."""
     return f"schools/{safe_name(school_id)}.html" if school_id in data.named else None
@@ -334,7 +346,17 @@ def common(data: ReportData, depth: int, plotly_js: str | None) -> dict:
     prefix = "../" * depth
     return {"demo": data.demo, "k": data.k, "peer_set": data.peer_set, "generated_at": data.generated_at,
             "plotly_src": prefix + ASSET, "plotly_inline": Markup(plotly_js) if plotly_js else None,
-            "home": prefix + "index.html", "benchmark_ran": data.groups is not None}
+            "home": prefix + "index.html", "benchmark_ran": data.groups is not None, "bench": _bench(data)}
+
+
+def _bench(data: ReportData) -> dict:
+    """What the legend states on every page that shows letters: the rules, the A–E cut-offs, the peer minimums."""
+    b = benchmark_rules()
+    u = b.ume_cutoffs
+    return {"min_peer": b.min_peer_values, "ume_min_peer": b.ume_min_peer_values, "A": f"{u.A:+g}", "B": f"{u.B:+g}",
+            "C": f"{u.C:+g}", "D": f"{u.D:+g}", "top": f"{100 * b.che_top_share:g}",
+            "bottom": f"{100 * b.che_bottom_share:g}", "share_min": f"{100 * b.group_share_min:g}",
+            "share_max": f"{100 * b.group_share_max:g}", "tol": f"{100 * b.boundary_tolerance:g}"}
 
 
 def render(template: str, context: dict, out: Path) -> Path:

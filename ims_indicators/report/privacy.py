@@ -1,22 +1,26 @@
-"""Disclosure control for everything a report shows: small counts and schools that did not consent.
+"""Disclosure control for everything a report shows: small counts of people and schools that did not consent.
 
-**Small counts** (``k = settings.suppress_below()``, default 5). The counts are an indicator's numerator and
-denominator (students, staff, mobilities, FTE, programmes, submissions).
+**Small counts** (``k = settings.suppress_below()``, default 5) apply to *people* only: students, staff, mobile
+persons and survey respondents — never to programmes, datasets, submissions or accreditation decisions.
 
-1. A count ``c`` with ``0 < c < k`` is shown as ``<k``, for every indicator. Zero is shown: it identifies nobody.
-2. An indicator *about people* (computed from enrolment, mobility or staffing, or of unknown source) has its
-   value withheld — shown as ``<k`` and left out of charts, distributions and the workbook — when its
-   numerator or its denominator is withheld by rule 1 (value × denominator would give the numerator back;
-   a mean over 3 people describes 3 people), and,
-   for shares, when the rest ``denominator − numerator`` is a small count ("38 of 40" reveals the 2). A
-   withheld value also hides what is derived from it for that school and year: percentile and the 1- and
-   3-year changes (CHE and A–E group stay: a group is a coarse band, not the value).
-3. Indicators about the institution itself — ``yes/no`` indicators (valid accreditation) and those computed
-   only from accreditation decisions or the submission history (open conditions, timeliness) — show their
-   value; their counts still follow rule 1.
+1. For an indicator *about people* (computed from enrolment, mobility, staffing or the student survey, unless
+   the catalogue's dataset list says otherwise, e.g. programme counts), a count ``c`` with ``0 < c < k`` is
+   shown as ``<k``. Zero is shown: it identifies nobody. Counts of an indicator about the institution
+   (yes/no facts, accreditation decisions, programmes, submissions) are shown as they are.
+2. Secondary suppression, so that a suppressed count cannot be recomputed from what the same row shows: the
+   value of an indicator about people is withheld — shown as ``<k`` and left out of charts, distributions and
+   the workbook — when its numerator or denominator is a small count (value × denominator would give the
+   numerator back; a mean over 3 people describes 3 people); for shares, when the rest ``denominator −
+   numerator`` is small ("38 of 40" reveals the 2) both the value and the numerator are withheld. A withheld
+   value also hides what is derived from it for that school and year: percentile, distance to the median and
+   the 1- and 3-year changes (the group stays: a coarse band, not the value).
+3. A survey item's numerator is a sum of scores, not a count: it is never shown (nor any sum of squares);
+   its denominator (answers = respondents) follows rule 1.
 
 Peer statistics (median, quartiles) come from the benchmark mart, which computes them only from a minimum
-number of peer values; they are shown as computed.
+number of peer values; they are shown as computed. Free-text survey comments are personal data: they never
+appear in the network pages, the PDFs or the workbook; each school gets its own comments in a separate file,
+with names and e-mail addresses masked (:func:`mask_personal`).
 
 **Names.** A school whose ``consent_to_be_named`` is not true appears to everyone else as "peer": on
 another school's page, in hover text, and — where rows must stay apart (the overview's heatmap and tables,
@@ -35,7 +39,10 @@ import pandas as pd
 PEER = "peer"
 SHARE_UNITS = ("share",)
 INSTITUTIONAL_UNITS = ("yes/no",)
-PEOPLE_DATASETS = ("enrolment", "mobility", "staffing")
+PEOPLE_DATASETS = ("enrolment", "mobility", "staffing", "student_survey")
+INSTITUTION_DATASETS = ("accreditation", "submissions")  # programmes, decisions, submissions: never suppressed
+SUM_UNITS = ("score",)  # the numerator is a sum of judgements, not a count: never shown
+WITHHELD = "withheld"
 
 
 def about_people(datasets: object, unit: object = "") -> bool:
@@ -49,6 +56,9 @@ def about_people(datasets: object, unit: object = "") -> bool:
     except TypeError:  # pd.NA and other scalars: unknown
         return True
     names = [n.split(".")[-1].strip().lower() for n in names if str(n).strip()]
+    if names and any(n in INSTITUTION_DATASETS for n in names) and "mobility" not in names \
+            and "staffing" not in names and "student_survey" not in names:
+        return False  # accreditation decisions and programmes (enrolment only as the programme list)
     return not names or any(n in PEOPLE_DATASETS for n in names)
 
 
@@ -63,13 +73,16 @@ def _num(x: object) -> float | None:
 
 
 def is_small(count: object, k: int) -> bool:
-    """Rule 1: a count that must not be shown (``0 < count < k``)."""
+    """A count of people that must not be shown (``0 < count < k``)."""
     c = _num(count)
     return c is not None and 0 < c < k
 
 
 def count_text(count: object, k: int) -> str:
-    """A count as shown in a report: ``<k`` when small, blank when missing, else the number."""
+    """A count as shown in a report: ``<k`` when small, blank when missing, else the number (a text that
+    :func:`shown_counts` already decided, such as ``"<5"`` or ``"withheld"``, is kept)."""
+    if isinstance(count, str):
+        return count
     c = _num(count)
     if c is None:
         return ""
@@ -79,13 +92,28 @@ def count_text(count: object, k: int) -> str:
 
 
 def value_withheld(numerator: object, denominator: object, unit: object, k: int, people: bool = True) -> bool:
-    """Rule 2 (and its exception 3): would showing the value reveal a small count of people?"""
+    """Rule 2: would showing the value reveal a small count of people?"""
     if not people or str(unit) in INSTITUTIONAL_UNITS:
         return False
     n, d = _num(numerator), _num(denominator)
     if is_small(n, k) or is_small(d, k):
         return True
     return str(unit) in SHARE_UNITS and n is not None and d is not None and n <= d and is_small(d - n, k)
+
+
+def shown_counts(numerator: object, denominator: object, unit: object, k: int,
+                 people: bool = True) -> tuple[object, object]:
+    """Rules 1–3: the numerator and denominator as a page may show them: the number, ``"<k"``, ``"withheld"``
+    (the rest of a share is small) or None (a survey's sum of scores)."""
+    n, d = _num(numerator), _num(denominator)
+    if str(unit) in SUM_UNITS:
+        return None, (f"<{k}" if people and is_small(d, k) else d)
+    if not people or str(unit) in INSTITUTIONAL_UNITS:
+        return n, d
+    num = f"<{k}" if is_small(n, k) else n
+    if str(unit) in SHARE_UNITS and n is not None and d is not None and n <= d and is_small(d - n, k):
+        num = WITHHELD
+    return num, (f"<{k}" if is_small(d, k) else d)
 
 
 def mark_withheld(values: pd.DataFrame, units: dict[str, str], k: int,
@@ -170,6 +198,10 @@ def withhold_values(values: pd.DataFrame, catalogue: pd.DataFrame, k: int) -> pd
     people = dict(zip(catalogue["indicator_id"], catalogue["people"].astype(bool)))
     values["withheld"] = mark_withheld(values, units, k, people)
     values.loc[values["withheld"], "value"] = float("nan")
+    shown = [shown_counts(n, d, units.get(i, ""), k, people.get(i, True))
+             for n, d, i in zip(values["numerator"], values["denominator"], values["indicator_id"])]
+    values["numerator_shown"] = pd.Series([a for a, _ in shown], index=values.index, dtype=object)
+    values["denominator_shown"] = pd.Series([b for _, b in shown], index=values.index, dtype=object)
     return values
 
 
@@ -190,3 +222,20 @@ def withhold_groups(groups: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     groups.loc[groups["withheld"] | was_withheld(-1), "change_1y"] = float("nan")
     groups.loc[groups["withheld"] | was_withheld(-3), "change_3y"] = float("nan")
     return groups
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_TITLED = re.compile(r"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Miss|Herr|Frau|Dott|Dottssa|Doc|Mme|M)\.?\s+"
+                     r"(?:[A-ZÀ-Þ][\w'’-]+\.?\s*){1,3}")
+_FULL_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Þ][a-zà-ÿ'’-]+\s+[A-ZÀ-Þ][a-zà-ÿ'’-]+\b")
+NAME_MASK, EMAIL_MASK = "[name]", "[e-mail]"
+
+
+def mask_personal(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """A free-text comment with e-mail addresses and names masked: a title and the capitalised words after it
+    ("Dr. Müller", "Prof Anna Rossi"), and two capitalised words together inside a sentence ("Anna Rossi").
+    ``keep``: capitalised phrases that are not names (item labels, the school's name). A heuristic on the safe
+    side: it masks some place names too."""
+    out = _EMAIL.sub(EMAIL_MASK, text)
+    out = _TITLED.sub(lambda m: NAME_MASK + (" " if m.group(0).endswith(" ") else ""), out)
+    return _FULL_NAME.sub(lambda m: m.group(0) if m.group(0) in keep else NAME_MASK, out)

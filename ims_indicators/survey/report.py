@@ -6,9 +6,11 @@ pages include. Disclosure control:
 
 - an item's mean, interval and group are shown only from ``max(15, k)`` responses (``k`` =
   ``settings.suppress_below()``); counts from 1 to k − 1 read ``<k``;
-- free-text comments are stored but shown only on the school's own page, and only for an item that at least
-  ``k`` students answered and at least ``k`` students commented on; they are listed sorted, never with their
-  respondent (``respondent_ref`` never reaches a report).
+- free-text comments are personal data (they name teachers and students): never on a profile page (which the
+  whole network can open), the overview, a PDF or the workbook. :func:`comments_html` renders a school's own
+  comments as a separate page for that school only, with names and e-mail addresses masked
+  (``privacy.mask_personal``), and only for an item that at least ``k`` students answered and at least ``k``
+  commented on; sorted, never with their respondent (``respondent_ref`` never reaches a report).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from ims_indicators.contracts import SURVEY_ITEMS
-from ims_indicators.report.privacy import count_text
+from ims_indicators.report.privacy import count_text, mask_personal
 from ims_indicators.survey.che import MIN_PEER_SCHOOLS, MIN_RESPONSES
 from ims_indicators.survey.figures import network_spec, school_items, shown_from, survey_spec
 from ims_indicators.warehouse import table_exists
@@ -127,18 +129,40 @@ def school_context(survey: SurveyData | None, school_id: str, fig, school_label:
             else f"fewer than {floor} responses: no group, value not shown",
         })
     c = survey.comments
+    n_comments = int(((c["school_id"] == school_id) & (c["academic_year"] == year)).sum())
+    return {"year": year, "rows": table, "n_comments": n_comments, "k": k,
+            "rule": rule_text(k),
+            "figure": fig(survey_spec(survey.items, school_id, k=k, year=year, school_label=school_label))}
+
+
+def comments_context(survey: SurveyData | None, school_id: str, school_label: str) -> dict | None:
+    """A school's own comments of its latest surveyed year, masked; None when it has none to show."""
+    if survey is None:
+        return None
+    rows = school_items(survey.items, school_id)
+    if rows.empty:
+        return None
+    year = str(rows["academic_year"].iloc[0])
+    c = survey.comments
     c = c[(c["school_id"] == school_id) & (c["academic_year"] == year)]
+    keep = frozenset([school_label, *SURVEY_ITEMS.values()])
     comments = []
     for item in SURVEY_ITEMS:
-        texts = list(c.loc[c["item"] == item, "comment"])
+        texts = sorted(mask_personal(t, keep) for t in c.loc[c["item"] == item, "comment"])
         if texts:
             comments.append({"label": SURVEY_ITEMS[item], "comments": texts[:MAX_COMMENTS],
                              "more": max(0, len(texts) - MAX_COMMENTS)})
     w = survey.withheld
     withheld = int(w.loc[(w["school_id"] == school_id) & (w["academic_year"] == year), "n_comments"].sum())
-    return {"year": year, "rows": table, "comments": comments, "withheld_comments": withheld, "k": k,
-            "rule": rule_text(k),
-            "figure": fig(survey_spec(survey.items, school_id, k=k, year=year, school_label=school_label))}
+    if not comments:
+        return None
+    return {"school": school_label, "year": year, "comments": comments, "withheld": withheld, "k": survey.k}
+
+
+def comments_html(survey: SurveyData | None, school_id: str, school_label: str) -> str | None:
+    """The school's own comments page (a whole HTML document), or None."""
+    ctx = comments_context(survey, school_id, school_label)
+    return env().get_template("survey_comments.html").render(**ctx) if ctx else None
 
 
 def network_context(survey: SurveyData | None, labels: dict[str, str], fig) -> dict | None:

@@ -11,7 +11,7 @@ import pytest
 from ims_indicators.report.html import Figures
 from ims_indicators.survey.che import compute_survey
 from ims_indicators.survey.figures import network_spec, survey_figure
-from ims_indicators.survey.report import load_survey, network_html, school_html
+from ims_indicators.survey.report import comments_html, load_survey, network_html, school_html
 
 from .conftest import add_aggregated, add_respondents
 from .test_che import NETWORK, load
@@ -80,10 +80,16 @@ def test_report_sections_with_comment_suppression(con, monkeypatch):
     assert set(survey.comments["school_id"]) == {"a"} and len(survey.comments) == 5
     page = school_html(survey, "a", Figures("a"), "School A")
     assert 'id="survey"' in page and 'data-chart="survey"' in page and "a-chart-1" in page
-    assert "Great &lt;script&gt;alert(1)&lt;/script&gt; tutors" in page and "<script>alert" not in page
-    assert 'data-item="teaching" data-che="top"' in page and "survey-comments-withheld" not in page
+    assert 'data-item="teaching" data-che="top"' in page
+    # comments are personal data: never on the profile (which the network opens), only on the school's own page
+    assert "tutors" not in page and "survey-comments-private" in page
+    own = comments_html(survey, "a", "School A")
+    assert "Great &lt;script&gt;alert(1)&lt;/script&gt; tutors" in own and "<script>alert" not in own
+    assert "survey-comments-withheld" not in own
     page_c = school_html(survey, "c", Figures("c"))
-    assert "survey-comments-withheld" in page_c and "only" not in page_c
+    assert "only" not in page_c and comments_html(survey, "c", "C") is None  # 4 comments < k: withheld
+    net_text = network_html(survey, {s: s.upper() for s in NETWORK}, Figures("network"))
+    assert "tutors" not in net_text
     page_d = school_html(survey, "d", Figures("d"))
     assert 'data-item="teaching" data-che=""' in page_d and "fewer than 15 responses" in page_d
     assert ">1.00<" not in page_d  # d's mean (14 × 1) is not shown
@@ -91,3 +97,18 @@ def test_report_sections_with_comment_suppression(con, monkeypatch):
     net = network_html(survey, {s: s.upper() for s in NETWORK}, Figures("network"))
     assert 'data-chart="survey-network"' in net and 'data-item="teaching"' in net
     assert "<td>Teaching (courses, lectures, seminars)</td><td class=\"n\">5</td><td class=\"n\">1</td>" in net
+
+
+def test_comments_are_masked_for_the_school(con, monkeypatch):
+    monkeypatch.setenv("IMS_SUPPRESS_BELOW", "5")
+    add_respondents(con, "a", "overall_study_situation", [2] * 16)
+    texts = ["Dr. Müller never answers; write to anna.rossi@uni-x.it", "Thanks to Anna Rossi for the support.",
+             "Prof Weber is great.", "Clinical placements are well organised.", "Exam dates came late."]
+    for i, text in enumerate(texts):
+        con.execute("UPDATE curated.student_survey SET comment = ? WHERE respondent_ref = ?", [text, f"r{i + 1}"])
+    compute_survey(con)
+    own = comments_html(load_survey(con), "a", "School A")
+    for leaked in ("Müller", "anna.rossi", "Anna Rossi", "Weber"):
+        assert leaked not in own
+    assert "[name] never answers; write to [e-mail]" in own and "Thanks to [name] for the support." in own
+    assert "Clinical placements are well organised." in own
