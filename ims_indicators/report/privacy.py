@@ -111,7 +111,8 @@ def shown_counts(numerator: object, denominator: object, unit: object, k: int,
     if not people or str(unit) in INSTITUTIONAL_UNITS:
         return n, d
     num = f"<{k}" if is_small(n, k) else n
-    if str(unit) in SHARE_UNITS and n is not None and d is not None and n <= d and is_small(d - n, k):
+    if str(unit) in SHARE_UNITS and n is not None and d is not None and n <= d and is_small(d - n, k) \
+            and not is_small(d, k):  # a shown denominator minus the numerator would give the small rest
         num = WITHHELD
     return num, (f"<{k}" if is_small(d, k) else d)
 

@@ -106,3 +106,55 @@ def test_write_cell_keeps_formulas_as_text(tmp_path):
         assert back.cell(i, 1).data_type == "s" and back.cell(i, 1).value == text.replace("\r", "\n")
     assert back.cell(10, 1).data_type == "n"
     assert privacy.neutralise("=1+1") == "'=1+1" and privacy.neutralise("ok") == "ok"
+
+
+@pytest.mark.parametrize("num, den, unit, people, shown", [
+    (3, 117, "share", True, ("<5", 117.0)),          # primary: a small count of people
+    (38, 40, "share", True, ("withheld", 40.0)),     # secondary: the rest (2) would give the 38 back
+    (2, 3, "per 100", True, ("<5", "<5")),
+    (0, 3, "share", True, (0.0, "<5")),              # zero identifies nobody
+    (3, 4, "share", False, (3.0, 4.0)),              # programmes, decisions, submissions: never suppressed
+    (1, 1, "yes/no", True, (1.0, 1.0)),
+    (50.5, 3, "score", True, (None, "<5")),          # a survey's score sum is never shown; 3 respondents are
+    (50.5, 20, "score", True, (None, 20.0)),
+])
+def test_shown_counts_primary_and_secondary_suppression(num, den, unit, people, shown):
+    assert privacy.shown_counts(num, den, unit, 5, people) == shown
+
+
+def test_a_suppressed_count_cannot_be_recovered_from_the_row():
+    # every row that privacy lets through: the visible parts never determine a hidden count of people
+    for num in range(0, 45):
+        for den in range(max(num, 1), 45):
+            n, d = privacy.shown_counts(num, den, "share", 5, True)
+            hidden_value = privacy.value_withheld(num, den, "share", 5, True)
+            if isinstance(n, str):  # numerator hidden: neither value nor (den - num) may be visible
+                assert hidden_value
+            if isinstance(d, str):
+                assert hidden_value and isinstance(n, str) or n == 0
+            if not hidden_value:
+                assert not isinstance(n, str) and not (0 < den - num < 5) and not (0 < num < 5)
+
+
+def test_about_people_by_datasets():
+    assert not privacy.about_people(["accreditation", "enrolment"])  # programmes enrolled vs accredited
+    assert not privacy.about_people(["submissions"])
+    assert privacy.about_people(["student_survey"])
+    assert privacy.about_people(["mobility", "staffing"])
+
+
+def test_heatmap_leaves_cells_without_a_group_blank_with_the_reason():
+    cells = pd.DataFrame({"label": ["A", "B"], "indicator": ["Share", "Share"], "che_group": ["top", None],
+                          "ume_group": ["B", None], "reason": [None, "fixed rule: crowded at the ceiling"]})
+    spec = figures.group_heatmap(cells, ["A", "B"], ["Share"])
+    trace = spec["data"][0]
+    assert trace["z"] == [[3, None]] and trace["text"] == [["B", ""]]
+    assert trace["customdata"][0][1] == "no group: fixed rule: crowded at the ceiling"
+    assert trace["hoverongaps"] is True
+    figures.as_figure(spec)  # validates
+
+
+def test_mask_personal():
+    assert privacy.mask_personal("Ask Dr. Hans Becker or mail h.becker@uni.de") == "Ask [name] or mail [e-mail]"
+    assert privacy.mask_personal("The Clinical Training was fine.", frozenset({"Clinical Training"})) == \
+        "The Clinical Training was fine."
