@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ims_indicators.report.catalogue import benchmark_rules
 from ims_indicators.report.label_model import DECISIONS
 from ims_indicators.report.load import ReportData
 from ims_indicators.report.privacy import sort_key
@@ -128,8 +129,10 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
     cat = data.catalogue.set_index("indicator_id")
     tables = []
 
+    b = benchmark_rules()
+    u = b.ume_cutoffs
     about = pd.DataFrame({"item": ["generated", "data", "small counts", "withheld values", "names", "groups",
-                                   "peer set"],
+                                   "A–E letters", "peer set"],
                           "value": [str(data.generated_at),
                                     "SYNTHETIC demo network: generated figures, not submitted by any school"
                                     if data.demo else "submissions of the network's schools",
@@ -140,8 +143,12 @@ def build_tables(data: ReportData) -> list[tuple[str, pd.DataFrame, dict, dict]]
                                      "percentile and changes of a withheld value are left empty; survey score sums "
                                      "and free-text comments are never exported"),
                                     "schools that did not agree to be named appear as 'peer N'",
-                                    ("CHE groups (top/middle/bottom) and A–E groups place values in context; "
-                                     "schools are never ranked by score"),
+                                    ("CHE groups (top/middle/bottom) place values in context by each indicator's rule "
+                                     "(sheet 'indicators', column rule_text); schools are never ranked by score"),
+                                    (f"only on quartile-grouped facts in peer sets with at least "
+                                     f"{b.ume_min_peer_values} values: d = (value − peer median) / |peer median|, "
+                                     f"direction-adjusted; A ≥ {u.A:+g}, B ≥ {u.B:+g}, C ≥ {u.C:+g}, D ≥ {u.D:+g}, "
+                                     "else E; never on survey means"),
                                     data.peer_set or "(benchmark not run)"]})
     tables.append(("about", about, {}, {}))
 
