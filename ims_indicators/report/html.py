@@ -351,12 +351,16 @@ def common(data: ReportData, depth: int, plotly_js: str | None) -> dict:
 
 def _bench(data: ReportData) -> dict:
     """What the legend states on every page that shows letters: the rules, the A–E cut-offs, the peer minimums."""
+    if "bench" in data.cache:
+        return data.cache["bench"]
     b = benchmark_rules()
     u = b.ume_cutoffs
-    return {"min_peer": b.min_peer_values, "ume_min_peer": b.ume_min_peer_values, "A": f"{u.A:+g}", "B": f"{u.B:+g}",
-            "C": f"{u.C:+g}", "D": f"{u.D:+g}", "top": f"{100 * b.che_top_share:g}",
-            "bottom": f"{100 * b.che_bottom_share:g}", "share_min": f"{100 * b.group_share_min:g}",
-            "share_max": f"{100 * b.group_share_max:g}", "tol": f"{100 * b.boundary_tolerance:g}"}
+    data.cache["bench"] = {
+        "min_peer": b.min_peer_values, "ume_min_peer": b.ume_min_peer_values, "A": f"{u.A:+g}", "B": f"{u.B:+g}",
+        "C": f"{u.C:+g}", "D": f"{u.D:+g}", "top": f"{100 * b.che_top_share:g}",
+        "bottom": f"{100 * b.che_bottom_share:g}", "share_min": f"{100 * b.group_share_min:g}",
+        "share_max": f"{100 * b.group_share_max:g}", "tol": f"{100 * b.boundary_tolerance:g}"}
+    return data.cache["bench"]
 
 
 def render(template: str, context: dict, out: Path) -> Path:
