@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,25 +129,38 @@ def best_of(n: int, fn) -> tuple[float, object]:
     return best, result
 
 
+def generate(path: Path, knobs: dict[str, int]) -> None:
+    """Write the synthetic warehouse (run in a child process, so its memory is not the measured peak)."""
+    con = warehouse.connect(path)
+    for stmt in filter(str.strip, GENERATE.split(";\n")):  # parameters bind to one statement at a time
+        con.execute(stmt, {k: v for k, v in knobs.items() if f"${k}" in stmt})
+    con.execute("CHECKPOINT")
+    con.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--schools", type=int, default=500)
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
+    knobs = {"schools": args.schools, "years": args.years, "rows": args.rows}
+    if args.generate_only:
+        generate(args.generate_only, knobs)
+        return
 
     cat = load_catalogue(ROOT / "catalogue" / "indicators.yaml")
     headline = cat.model_copy(update={"indicators": [cat.by_id[i] for i in HEADLINE]})
     peers = load_peer_sets(ROOT / "catalogue" / "peer_sets.yaml")
     with tempfile.TemporaryDirectory() as tmp:
-        con = warehouse.connect(Path(tmp) / "bench.duckdb")
         t = time.perf_counter()
-        knobs = {"schools": args.schools, "years": args.years, "rows": args.rows}
-        for stmt in filter(str.strip, GENERATE.split(";\n")):  # parameters bind to one statement at a time
-            con.execute(stmt, {k: v for k, v in knobs.items() if f"${k}" in stmt})
-        con.execute("CHECKPOINT")
+        db = Path(tmp) / "bench.duckdb"
+        subprocess.run([sys.executable, __file__, "--generate-only", str(db), *(f"--{k}={v}" for k, v in knobs.items())],
+                       check=True)
         gen = time.perf_counter() - t
+        con = warehouse.connect(db)
         mob = con.execute("SELECT count(*) AS n FROM curated.mobility").fetchall()[0][0]
         print(f"synthetic network: {args.schools} schools × {args.years} years, {mob:,} mobility rows "
               f"(generated in {gen:.1f} s)")
@@ -157,6 +171,7 @@ def main() -> None:
             "SELECT school_id, academic_year, indicator_id, value FROM marts.indicator_values").fetchall()}
         t_all, n_all = best_of(args.repeat, lambda: compute_indicators(con, cat))
         t_bench, n_bench = best_of(args.repeat, lambda: compute_benchmarks(con, peers, cat))
+        t_both, _ = best_of(args.repeat, lambda: (compute_indicators(con, cat), compute_benchmarks(con, peers, cat)))
 
         mismatches = sum(
             1 for school, year, out100, share in hand
@@ -174,7 +189,9 @@ def main() -> None:
           f"ratio {t_all / t_hand:.2f}   ({n_all:,} values)")
     print(f"compute_benchmarks, {len(peers.peer_sets)} peer sets:            {t_bench:7.3f} s   "
           f"ratio {t_bench / t_hand:.2f}   ({n_bench:,} group rows)")
-    print(f"peak RSS: {rss_mb:,.0f} MB  (best of {args.repeat} runs each)")
+    print(f"all indicators and groups (both stages):     {t_both:7.3f} s   ratio {t_both / t_hand:.2f}")
+    print(f"peak RSS: {rss_mb:,.0f} MB  (best of {args.repeat} runs each; the synthetic data is generated in a "
+          "child process, not counted)")
     if mismatches:
         sys.exit(1)
 
