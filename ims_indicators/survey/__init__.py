@@ -10,7 +10,8 @@ Students judge items of their study (``contracts.SURVEY_ITEMS``) on the scale 1 
 - ``template``/``cli``: ``ims survey-template``, blank XLSX/CSV templates per school;
 - ``demo``: ``write_demo_survey``, the demo network's survey submissions;
 - ``suite``: the survey's Great Expectations suite (``expectations/student_survey.json``);
-- ``figures``/``report``: the survey chart and what the reports show (small counts and comments suppressed).
+- ``figures``/``report``: the survey chart and what the reports show (small counts suppressed; free-text
+  comments only on each school's own page, names and e-mail addresses masked).
 """
 
 from __future__ import annotations
