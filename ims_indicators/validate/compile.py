@@ -138,7 +138,8 @@ def reason_sql(template: str, types: dict[str, str]) -> str:
 
 # --- expectations --------------------------------------------------------------------------------------------
 
-def _columns(kwargs: dict) -> list[str]:
+def columns_of(kwargs: dict) -> list[str]:
+    """The columns an expectation names (``submission_id`` of a compound key left out)."""
     if kwargs.get("column_list"):
         return [c for c in kwargs["column_list"] if c != "submission_id"]
     return [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
@@ -184,7 +185,7 @@ def expectation_sql(index: int, exp: dict, table: str, types: dict[str, str]) ->
     unknown = set(kwargs) - SUPPORTED[kind]
     if unknown:
         raise UnsupportedExpectation(f"{kind}: kwargs {', '.join(sorted(unknown))} are not supported")
-    cols = _columns(kwargs)
+    cols = columns_of(kwargs)
     missing = [c for c in cols if c not in types]
     if missing:
         raise UnsupportedExpectation(f"{kind}: column(s) {', '.join(missing)} are not in {table}")
