@@ -36,7 +36,7 @@ import duckdb
 
 from ims_indicators import settings, submissions
 from ims_indicators.contracts import contract
-from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
+from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout, repair_text
 from ims_indicators.errors import InputRefused
 from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
 from ims_indicators.submissions import SubmissionKey, submission_id
@@ -50,7 +50,7 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "participant_profile", "duration_days", "nationality", "gender", "age", "special_needs",
                  "fewer_opportunities", "group_leader", "sending_country", "sending_organisation",
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
-                 "participants")
+                 "participants", "ec_academic_year")
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 TEMP_TABLES = ("_erasmus_scan", "_erasmus_rows", "_erasmus_mapped", "_erasmus_violations", "_erasmus_subs",
                "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
@@ -167,7 +167,7 @@ def _watch(con: duckdb.DuckDBPyConnection, what: str, progress: Progress | None)
 def _read_csv(layout: Layout) -> str:
     """The read_csv call for a layout: explicit dialect and columns, every value as text, rejects kept."""
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in layout.columns)
-    quote = "'\"'" if layout.quoted else "''"
+    quote = "'\"'"  # DuckDB reads a field quoted or not; a quoted one may hold the delimiter
     missing = ", ".join(f"'{m}'" for m in MISSING)
     return (f"read_csv($path, delim='{layout.delimiter}', header=true, skip=0, auto_detect=false, "
             f"columns={{{cols}}}, quote={quote}, escape={quote}, encoding='{layout.encoding}', "
@@ -194,11 +194,32 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> dict[str
             "no_code": counts.get("no_code", 0), "corrupt": corrupt}
 
 
-def map_and_check(con: duckdb.DuckDBPyConnection) -> None:
-    """Line numbers, the mapping onto the contract and the read-stage checks (small tables: registry rows only)."""
+def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``layouts.repair_text``);
+    returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'"."""
+    notes = []
+    for field in FIELDS:
+        suspects = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {field} FROM _erasmus_rows WHERE regexp_matches({field}, '[ÃÂâ€ï»¿]')").fetchall()]
+        fixes = [(v, fixed) for v in suspects if (fixed := repair_text(v)) != v]
+        if not fixes:
+            continue
+        con.execute("CREATE OR REPLACE TEMP TABLE _erasmus_fix (bad VARCHAR, good VARCHAR)")
+        con.executemany("INSERT INTO _erasmus_fix VALUES (?, ?)", fixes)
+        con.execute(f"UPDATE _erasmus_rows SET {field} = f.good FROM _erasmus_fix f WHERE {field} = f.bad")
+        con.execute("DROP TABLE _erasmus_fix")
+        notes.append(f"{field}: {len(fixes)} value(s) such as {fixes[0][0]!r} -> {fixes[0][1]!r}")
+    return notes
+
+
+def map_and_check(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Line numbers, mojibake repairs, the mapping onto the contract and the read-stage checks (small tables:
+    registry rows only); returns the repairs made."""
     con.execute(sql_text(SQL, "lines.sql"))
+    repairs = repair_values(con)
     con.execute(sql_text(SQL, "map.sql"))
     con.execute(sql_text(SQL, "checks.sql"))
+    return repairs
 
 
 def _plan_submissions(con: duckdb.DuckDBPyConnection, sha: str) -> list[dict]:
@@ -308,7 +329,7 @@ def _validate_and_promote(con: duckdb.DuckDBPyConnection, plan: list[dict]) -> N
         con.execute("""DELETE FROM curated.erasmus_mobility WHERE submission_id IN
                        (SELECT submission_id FROM meta.submissions WHERE superseded_by IN (SELECT unnest($ids))
                         UNION ALL SELECT unnest($ids))""", {"ids": list(new)})
-        con.execute("""INSERT INTO curated.erasmus_mobility SELECT s.* FROM staging.erasmus_mobility s
+        con.execute("""INSERT INTO curated.erasmus_mobility BY NAME SELECT s.* FROM staging.erasmus_mobility s
                        WHERE s.submission_id IN (SELECT unnest($ids))""",
                     {"ids": [sid for sid, p in new.items() if p["status"] != "rejected"]})
 
@@ -364,7 +385,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str,
                                                                    "expected at least one row", row=2)), started)
     if progress:
         progress(f"{path.name}: mapping and checking", None)
-    map_and_check(con)
+    repairs = map_and_check(con)
+    if layout.repairs:
+        repairs.insert(0, f"header: {len(layout.repairs)} cell(s) such as {layout.repairs[0]!r}")
+    result.repairs = ("mojibake repaired (ftfy): " + "; ".join(repairs)) if repairs else None
     result.rows_registry = counts["registry"]
     result.rows_dropped_not_registry = counts["not_registry"]
     result.rows_dropped_no_code = counts["no_code"]
