@@ -118,17 +118,6 @@ def partition_sizes(dataset: str, url: str | None = None, fs=None) -> dict[str, 
     return out
 
 
-def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_year: str | None,
-                      url: str | None = None, fs=None) -> str:
-    """Write one curated partition (as ``curate.publish.publish_partition`` does) and upload it."""
-    from ims_indicators.curate.publish import publish_partition as publish_local
-
-    settings.tmp_dir().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.tmp_dir(), prefix="s3-publish-") as tmp:
-        target = publish_local(con, dataset, academic_year, root=Path(tmp))
-        return upload_partition(target, dataset, url, fs)
-
-
 def read_partitions(con: duckdb.DuckDBPyConnection, dataset: str, url: str | None = None,
                     fs=None) -> duckdb.DuckDBPyRelation:
     """The published Parquet of a dataset on object storage, academic_year back in its canonical form."""
