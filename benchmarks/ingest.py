@@ -124,7 +124,8 @@ def main() -> None:
         folder = context / ("" if sub == "schools.csv" else f"{sub[:-4]}/charite-berlin/2023-24")
         folder.mkdir(parents=True, exist_ok=True)
         (folder / sub).write_text(text, encoding="utf-8")
-    env = {**os.environ, "IMS_HOME": str(home), "IMS_PSEUDONYM_KEY": "bench"}
+    env = {**os.environ, "IMS_HOME": str(home), "IMS_PSEUDONYM_KEY": "bench",
+           "IMS_EXPECTATIONS_DIR": str(Path(__file__).resolve().parents[1] / "expectations")}  # the reviewed suites
     base = run(BASELINE, str(csv), str(work / "baseline.duckdb"))
     run(CONTEXT_INGEST, str(context), env=env)  # its own process: the small files go through GX
     ing = run(INGEST, str(csv), env=env)

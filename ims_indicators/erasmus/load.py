@@ -196,14 +196,19 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> dict[str
 
 def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``layouts.repair_text``);
-    returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'"."""
+    returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'".
+
+    One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï)."""
+    fields = ", ".join(FIELDS)
+    suspects = con.execute(f"""SELECT DISTINCT field, value FROM (UNPIVOT (SELECT {fields} FROM _erasmus_rows)
+                               ON {fields} INTO NAME field VALUE value)
+                               WHERE regexp_matches(value, '[ÃÂâï]') ORDER BY ALL""").fetchall()
+    by_field: dict[str, list[tuple[str, str]]] = {}
+    for field, value in suspects:
+        if (fixed := repair_text(value)) != value:
+            by_field.setdefault(field, []).append((value, fixed))
     notes = []
-    for field in FIELDS:
-        suspects = [r[0] for r in con.execute(
-            f"SELECT DISTINCT {field} FROM _erasmus_rows WHERE regexp_matches({field}, '[ÃÂâ€ï»¿]')").fetchall()]
-        fixes = [(v, fixed) for v in suspects if (fixed := repair_text(v)) != v]
-        if not fixes:
-            continue
+    for field, fixes in by_field.items():
         con.execute("CREATE OR REPLACE TEMP TABLE _erasmus_fix (bad VARCHAR, good VARCHAR)")
         con.executemany("INSERT INTO _erasmus_fix VALUES (?, ?)", fixes)
         con.execute(f"UPDATE _erasmus_rows SET {field} = f.good FROM _erasmus_fix f WHERE {field} = f.bad")
