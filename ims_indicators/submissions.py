@@ -20,7 +20,7 @@ import duckdb
 
 from ims_indicators import settings
 from ims_indicators.contracts import year_slug
-from ims_indicators.warehouse import open_warehouse, rows
+from ims_indicators.warehouse import insert_rows, open_warehouse, rows
 
 SOURCE_SCHOOL = "school"
 SOURCE_OPEN_DATA = "erasmus_open_data"
@@ -197,17 +197,8 @@ def supersede(con: duckdb.DuckDBPyConnection, new_id: str) -> list[str]:
 def quarantine(con: duckdb.DuckDBPyConnection, failures: Iterable[Iterable]) -> None:
     """Rows held back: (submission_id, source_row, stage, rule, column_name, reason, row_json) each."""
     now = dt.datetime.now()
-    batch = [[*f, now] for f in failures]
-    if batch:
-        import pandas as pd
-
-        df = pd.DataFrame(batch, columns=list(QUARANTINE_COLUMNS)).astype({"source_row": "Int64"})
-        con.register("_quarantine_df", df)
-        try:
-            con.execute(f"INSERT INTO meta.quarantine ({', '.join(QUARANTINE_COLUMNS)}) "
-                        f"SELECT {', '.join(QUARANTINE_COLUMNS)} FROM _quarantine_df")
-        finally:
-            con.unregister("_quarantine_df")
+    insert_rows(con, "meta.quarantine", list(QUARANTINE_COLUMNS), [[*f, now] for f in failures],
+                dtypes={"source_row": "Int64"})
 
 
 def quarantine_query(con: duckdb.DuckDBPyConnection, select: str, params: dict | None = None) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 
 from ims_indicators import submissions
 from ims_indicators.contracts import contract
 from ims_indicators.validate import Verdict
-from ims_indicators.warehouse import quote_ident, transaction
+from ims_indicators.warehouse import insert_rows, quote_ident, transaction
 
 
 def pending(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -> dict[str, list[str]]:
@@ -34,11 +33,8 @@ def apply_verdict(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict
         if verdict.failures:
             con.execute("CREATE OR REPLACE TEMP TABLE _failures (source_row BIGINT, stage VARCHAR, rule VARCHAR, "
                         "column_name VARCHAR, reason VARCHAR)")
-            failures = pd.DataFrame([[f.source_row, f.stage, f.rule, f.column, f.reason] for f in verdict.failures],
-                                    columns=["source_row", "stage", "rule", "column_name", "reason"])
-            con.register("_failures_df", failures)
-            con.execute("INSERT INTO _failures SELECT * FROM _failures_df")
-            con.unregister("_failures_df")
+            insert_rows(con, "_failures", ["source_row", "stage", "rule", "column_name", "reason"],
+                        [[f.source_row, f.stage, f.rule, f.column, f.reason] for f in verdict.failures])
             row = ", ".join(f"{quote_ident(c)} := s.{quote_ident(c)}" for c in spec.names)  # DuckDB 2: no s.* here
             submissions.quarantine_query(con, f"""
                 SELECT $sid, f.source_row, f.stage, f.rule, f.column_name, f.reason,

@@ -18,7 +18,6 @@ Layout (the same as the local one): ``<url>/<dataset>/academic_year=<yyyy-yy>/da
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import duckdb

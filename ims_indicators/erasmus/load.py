@@ -204,16 +204,16 @@ def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
                                ON {fields} INTO NAME field VALUE value)
                                WHERE regexp_matches(value, '[ÃÂâï]') ORDER BY ALL""").fetchall()
     by_field: dict[str, list[tuple[str, str]]] = {}
-    for field, value in suspects:
+    for name, value in suspects:
         if (fixed := repair_text(value)) != value:
-            by_field.setdefault(field, []).append((value, fixed))
+            by_field.setdefault(name, []).append((value, fixed))
     notes = []
-    for field, fixes in by_field.items():
+    for name, fixes in by_field.items():
         con.execute("CREATE OR REPLACE TEMP TABLE _erasmus_fix (bad VARCHAR, good VARCHAR)")
         con.executemany("INSERT INTO _erasmus_fix VALUES (?, ?)", fixes)
-        con.execute(f"UPDATE _erasmus_rows SET {field} = f.good FROM _erasmus_fix f WHERE {field} = f.bad")
+        con.execute(f"UPDATE _erasmus_rows SET {name} = f.good FROM _erasmus_fix f WHERE {name} = f.bad")
         con.execute("DROP TABLE _erasmus_fix")
-        notes.append(f"{field}: {len(fixes)} value(s) such as {fixes[0][0]!r} -> {fixes[0][1]!r}")
+        notes.append(f"{name}: {len(fixes)} value(s) such as {fixes[0][0]!r} -> {fixes[0][1]!r}")
     return notes
 
 

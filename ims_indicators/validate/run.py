@@ -17,6 +17,7 @@ from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
 from ims_indicators.validate.frames import batches, build_frame, drop_frame, frame_sql, frames
 from ims_indicators.validate.gxrun import Outcome, make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
+from ims_indicators.warehouse import insert_rows
 
 QUARANTINE_SEVERITY = "critical"  # 'warning' and 'info' results are reported, the rows kept
 RUN_COLUMNS = ["run_id", "run_at", "submission_id", "dataset", "kind", "rule", "column_name", "severity", "success",
@@ -148,12 +149,6 @@ def sql_findings(con: duckdb.DuckDBPyConnection, dataset: str, suite: dict, subm
 
 
 def record_runs(con: duckdb.DuckDBPyConnection, records: list[list]) -> None:
-    if not records:
-        return
-    df = pd.DataFrame(records, columns=RUN_COLUMNS).astype({"element_count": "int64", "unexpected_count": "int64"})
-    con.register("_runs_df", df)
-    try:
-        con.execute(f"INSERT INTO meta.validation_runs ({', '.join(RUN_COLUMNS)}) "
-                    f"SELECT {', '.join(RUN_COLUMNS[:-1])}, details::JSON FROM _runs_df")
-    finally:
-        con.unregister("_runs_df")
+    insert_rows(con, "meta.validation_runs", RUN_COLUMNS, records,
+                dtypes={"element_count": "int64", "unexpected_count": "int64"},
+                select=f"{', '.join(RUN_COLUMNS[:-1])}, details::JSON")
