@@ -78,7 +78,7 @@ def keep_received(path: Path, folder: Path, sha: str, *, link: bool = False) -> 
     if src.is_relative_to(settings.raw_dir().resolve()):
         return src
     dest = folder / path.name
-    if dest.exists() and sha256_file(dest) != sha:
+    if dest.exists() and not os.path.samefile(dest, src) and sha256_file(dest) != sha:
         dest = folder / f"{sha[:12]}_{path.name}"
     if not dest.exists():
         _atomic_copy(src, dest, link=link)
