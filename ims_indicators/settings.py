@@ -144,6 +144,12 @@ def max_columns() -> int:
     return int(_env("IMS_MAX_COLUMNS", "200"))
 
 
+def validate_sql_rows() -> int:
+    """Submissions with more rows than this are validated by the suite compiled to SQL (validate/compile.py),
+    smaller ones by Great Expectations (with Data Docs). ``IMS_VALIDATE_SQL_ROWS``; open data always uses SQL."""
+    return int(_env("IMS_VALIDATE_SQL_ROWS", "50000"))
+
+
 def reporting_date() -> str | None:
     """ISO date for 'valid at the reporting date' indicators (``IMS_REPORTING_DATE``; default: end of each year)."""
     return os.environ.get("IMS_REPORTING_DATE") or None

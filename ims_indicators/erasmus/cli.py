@@ -68,5 +68,20 @@ def erasmus_command(
     refused = [f for f in summary["files"] if f["status"] == "rejected"]
     for f in refused:
         err.print(f"[bold red]refused:[/] {escape(f['reason'] or '')}", highlight=False)
-    if refused:
+    if nothing := nothing_accepted(summary):
+        err.print(f"[bold red]nothing accepted:[/] {escape(nothing)}", highlight=False)
+    if refused or nothing:
         raise typer.Exit(code=1)
+
+
+def nothing_accepted(summary: dict) -> str | None:
+    """Why the run accepted no row although it read some (every submission or every row rejected), or None."""
+    loaded = [f for f in summary["files"] if f["status"] == "loaded"]
+    new = [s for f in loaded for s in f["submissions"] if s["status"] != "unchanged"]
+    if new and all(s["status"] == "rejected" for s in new):
+        return (f"every submission was rejected ({len(new)}): "
+                + "; ".join(f"{s['submission_id']}: {s['reason']}" for s in new[:3]))
+    corrupt = [f for f in loaded if f["rows_corrupt"] and not f["rows_read"]]
+    if corrupt:
+        return f"every line of {', '.join(f['file'] for f in corrupt)} was rejected as corrupt"
+    return None

@@ -8,11 +8,13 @@ the missing columns named. Columns we do not use are read and ignored.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ims_indicators.errors import InputRefused
+from ims_indicators.read.limits import check_column_count
 
 # internal field -> header texts it is published under (the first is the current spelling)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -55,9 +57,27 @@ KA1_2014 = tuple(s.strip() for s in ["Project Reference", "Academic Year", "Mobi
 
 LAYOUTS: dict[str, tuple[str, ...]] = {"ka1-2016+": CURRENT, "ka1-2014": KA1_2014}
 
+# Older EC mobility files we recognise but cannot read: the LLP Erasmus student/staff mobility data (2007-2014),
+# one row per person with the home and host institution codes, no KA1 activity. Named in the refusal.
+OLDER: dict[str, tuple[str, ...]] = {
+    "LLP Erasmus student mobility (2007-2014)": ("HOMEINSTITUTION", "COUNTRYOFHOMEINSTITUTION", "HOSTINSTITUTION",
+                                                  "COUNTRYOFHOSTINSTITUTION", "MOBILITYTYPE", "STUDYSTARTDATE"),
+    "LLP Erasmus staff mobility (2007-2014)": ("HOMEINSTITUTION", "HOSTINSTITUTION", "STAFFMOBILITYTYPE",
+                                                "LENGTHOFTEACHINGPERIOD"),
+}
+
+
+def repair_text(text: str) -> str:
+    """Double-encoded UTF-8 (``WallererstraÃŸe``, ``ï»¿`` for a BOM) repaired by ftfy where it is unambiguous:
+    ftfy's encoding fix only, and only when fixing once more changes nothing."""
+    import ftfy
+
+    fixed = ftfy.fix_encoding(text)
+    return fixed if fixed != text and ftfy.fix_encoding(fixed) == fixed else text
+
 
 def normalise_header(text: str) -> str:
-    s = text.replace("\ufeff", "").replace("\u00a0", " ").strip().strip('"').strip().lower()
+    s = repair_text(text).replace("\ufeff", "").replace("\u00a0", " ").strip().strip('"').strip().lower()
     s = s.replace("organization", "organisation")
     return re.sub(r"\s+", " ", s)
 
@@ -69,10 +89,10 @@ _BY_HEADER = {normalise_header(h): f for f, hs in FIELDS.items() for h in hs}
 class Layout:
     name: str  # a known layout, or "by column names" when the header only names the fields
     delimiter: str
-    quoted: bool  # the header is written with quotes: read quoted fields (otherwise quotes are plain text)
     encoding: str  # DuckDB encoding name: utf-8 or latin-1
     columns: tuple[str, ...]  # one internal name per column of the file, in file order (unused: _col<i>)
     ignored: tuple[str, ...]  # header texts of columns not used
+    repairs: tuple[str, ...] = ()  # header cells whose mojibake was repaired
 
     @property
     def fields(self) -> set[str]:
@@ -94,15 +114,43 @@ def _head(path: Path, size: int = 1 << 20) -> tuple[str, str]:
     return line.decode("utf-8-sig"), "utf-8"
 
 
+def _count_fields(path: Path, delimiter: str) -> int:
+    """Fields of the first line, however long it is (read in blocks; quotes not considered: an upper bound)."""
+    n = 1
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            end = block.find(b"\n")
+            n += (block if end < 0 else block[:end]).count(delimiter.encode())
+            if end >= 0:
+                break
+    return n
+
+
+def _closest(norm: set[str], path: Path, missing: list[str]) -> str:
+    """The refusal for a header that is no layout we read: the known (or older EC) layout it resembles, and what
+    it lacks."""
+    flat = {re.sub(r"[^a-z]", "", h) for h in norm}
+    for name, cols in OLDER.items():
+        if sum(c.lower() in flat for c in cols) >= 3:
+            return (f"the {name} layout is an older EC layout this loader does not read (it has no KA1 activity "
+                    f"and no Erasmus codes of both sides: missing {', '.join(missing)}); expected the Erasmus+ "
+                    f"KA1 layout ka1-2014 or ka1-2016+ ({';'.join(CURRENT)})")
+    name, cols = max(LAYOUTS.items(), key=lambda kv: len(norm & {normalise_header(c) for c in kv[1]}))
+    found = len(norm & {normalise_header(c) for c in cols})
+    return (f"not a known Erasmus+ mobility layout: closest is {name} ({found} of its {len(cols)} columns found), "
+            f"missing column(s) {', '.join(missing)}; expected the published header ({';'.join(CURRENT)})")
+
+
 def detect_layout(path: Path) -> Layout:
-    """Recognise the header of an open-data file, or refuse the file naming the missing columns."""
+    """Recognise the header of an open-data file, or refuse the file naming the layout and the missing columns."""
     line, encoding = _head(path)
     delimiter = max((";", "\t", ","), key=line.count)
     if line.count(delimiter) == 0:
         raise InputRefused(path.name, "the first line is not a ';'-separated header; expected the Erasmus+ "
                                       f"mobility columns ({';'.join(CURRENT[:3])};…)", row=1)
-    headers = line.split(delimiter)
-    quoted = all(h.strip().startswith('"') and h.strip().endswith('"') for h in headers if h.strip())
+    check_column_count(path.name, _count_fields(path, delimiter))
+    headers = next(csv.reader([line], delimiter=delimiter, quotechar='"'))  # quoted on some cells or all
+    repairs = tuple(h for h in headers if repair_text(h) != h)
     columns, ignored, seen = [], [], {}
     for i, h in enumerate(headers):
         field = _BY_HEADER.get(normalise_header(h))
@@ -115,10 +163,9 @@ def detect_layout(path: Path) -> Layout:
         else:
             seen[field] = h.strip()
             columns.append(field)
+    norm = tuple(normalise_header(h) for h in headers)
     missing = [FIELDS[f][0] for f in REQUIRED if f not in seen]
     if missing:
-        raise InputRefused(path.name, f"not a known Erasmus+ mobility layout: missing column(s) {', '.join(missing)}; "
-                                      f"expected the published header ({';'.join(CURRENT)})", row=1)
-    norm = tuple(normalise_header(h) for h in headers)
+        raise InputRefused(path.name, _closest(set(norm), path, missing), row=1)
     name = next((n for n, cols in LAYOUTS.items() if tuple(map(normalise_header, cols)) == norm), "by column names")
-    return Layout(name, delimiter, quoted, encoding, tuple(columns), tuple(ignored))
+    return Layout(name, delimiter, encoding, tuple(columns), tuple(ignored), repairs)

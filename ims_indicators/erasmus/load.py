@@ -3,8 +3,10 @@
 One pass over each file inside DuckDB (``read_csv`` with explicit options, every column as text) keeps only
 the rows whose sending or receiving organisation is a registry school, matched on the normalised Erasmus
 code; the rest is counted, never held in memory or in pandas. The kept rows are mapped onto the mobility
-contract (``sql/map.sql``, tables in ``sql/mapping.sql``), checked by the mobility expectations as SQL
-(``sql/validate.sql``) and written as submissions of source ``erasmus_open_data``:
+contract (``sql/map.sql``, tables in ``sql/mapping.sql``): this package is an *adapter*. What only open data
+can get wrong is quarantined at the read stage (``sql/checks.sql``); the rest goes the way of a school file:
+staged as submissions of source ``erasmus_open_data`` (``ims_indicators.submissions`` records them), validated
+by the mobility suite compiled to SQL (``validate/compile.py``), promoted by ``curate/promote.py`` and published:
 
 * one submission per file × school × academic year (``meta.submissions``, with status and row counts), its
   rows in ``staging.mobility``/``curated.mobility`` and, beyond the contract, ``staging/curated.erasmus_mobility``
@@ -23,26 +25,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 
 import duckdb
 
-from ims_indicators import settings
+from ims_indicators import settings, submissions
 from ims_indicators.contracts import contract
-from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
+from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout, repair_text
 from ims_indicators.errors import InputRefused
-from ims_indicators.ingest.stage import SubmissionKey, keep_rejected, submission_id, relative_to_home
+from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
+from ims_indicators.submissions import SubmissionKey, submission_id
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
-SOURCE = "erasmus_open_data"
 SQL = "ims_indicators.erasmus.sql"
 SUFFIXES = {".csv", ".txt", ".tsv"}
 RAW_FOLDER = "_erasmus_open_data"  # under data/raw/; '_' keeps `ims ingest data/raw` from taking it for a dataset
@@ -51,10 +50,10 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "participant_profile", "duration_days", "nationality", "gender", "age", "special_needs",
                  "fewer_opportunities", "group_leader", "sending_country", "sending_organisation",
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
-                 "participants")
+                 "participants", "ec_academic_year")
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 TEMP_TABLES = ("_erasmus_scan", "_erasmus_rows", "_erasmus_mapped", "_erasmus_violations", "_erasmus_subs",
-               "_erasmus_older", "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
+               "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
 _RAW = "{" + ", ".join(f"'{f}': r.{f}" for f in FIELDS) + "}"  # a row as received, for meta.quarantine.row_json
@@ -80,6 +79,7 @@ class FileResult:
     rows_without_year: int = 0  # registry rows with no academic year (quarantined on the file's record)
     mobility_rows: int = 0  # rows of the mobility contract (a row between two registry schools gives two)
     rows_quarantined: int = 0  # mobility rows held back by the checks
+    repairs: str | None = None  # what the reader repaired (e.g. mojibake), recorded on the submissions
     submissions: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -93,17 +93,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql_text(SQL, "schema.sql"))
 
 
-@cache
-def _country_codes() -> tuple[str, ...]:
-    """ISO 3166-1 alpha-2 codes plus XK (Kosovo, used by the EU and Erasmus+)."""
-    import pycountry
-
-    return tuple(sorted({c.alpha_2 for c in pycountry.countries} | {"XK"}))
-
-
 def _mapping_version() -> str:
     h = hashlib.sha256()
-    for name in ("macros.sql", "mapping.sql", "scan.sql", "lines.sql", "map.sql", "validate.sql"):
+    for name in ("macros.sql", "mapping.sql", "scan.sql", "lines.sql", "map.sql", "checks.sql"):
         h.update(sql_text(SQL, name).encode("utf-8"))
     return h.hexdigest()[:16]
 
@@ -136,43 +128,6 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, *, registry: bool = False) -> Non
     """Drop one file's working tables (and with ``registry`` the registry's too)."""
     for t in TEMP_TABLES if registry else TEMP_TABLES[:-1]:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
-
-
-def _sha256(path: Path, progress: Progress | None) -> str:
-    h = hashlib.sha256()
-    size = max(path.stat().st_size, 1)
-    done = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(8 << 20):
-            h.update(chunk)
-            done += len(chunk)
-            if progress:
-                progress(f"{path.name}: checksum", done / size)
-    return h.hexdigest()
-
-
-def _keep_received(path: Path, sha: str) -> Path:
-    """The file under data/raw/_erasmus_open_data/ (hard-linked if possible: these files are large)."""
-    folder = settings.raw_dir() / RAW_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    src = path.resolve()
-    if src.is_relative_to(folder.resolve()):
-        return src
-    dest = folder / path.name
-    if dest.exists():
-        if dest.stat().st_size == src.stat().st_size and os.path.samefile(dest, src):
-            return dest
-        dest = folder / f"{sha[:12]}_{path.name}"
-        if dest.exists():
-            return dest
-    tmp = folder / f".{dest.name}.{os.getpid()}.part"
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
-    return dest
 
 
 def _file_submission_id(sha: str) -> str:
@@ -212,7 +167,7 @@ def _watch(con: duckdb.DuckDBPyConnection, what: str, progress: Progress | None)
 def _read_csv(layout: Layout) -> str:
     """The read_csv call for a layout: explicit dialect and columns, every value as text, rejects kept."""
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in layout.columns)
-    quote = "'\"'" if layout.quoted else "''"
+    quote = "'\"'"  # DuckDB reads a field quoted or not; a quoted one may hold the delimiter
     missing = ", ".join(f"'{m}'" for m in MISSING)
     return (f"read_csv($path, delim='{layout.delimiter}', header=true, skip=0, auto_detect=false, "
             f"columns={{{cols}}}, quote={quote}, escape={quote}, encoding='{layout.encoding}', "
@@ -239,194 +194,168 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> dict[str
             "no_code": counts.get("no_code", 0), "corrupt": corrupt}
 
 
-def map_and_check(con: duckdb.DuckDBPyConnection) -> None:
-    """Line numbers, the mapping onto the contract and the checks (small tables: registry rows only)."""
+def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``layouts.repair_text``);
+    returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'".
+
+    One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï)."""
+    fields = ", ".join(FIELDS)
+    suspects = con.execute(f"""SELECT DISTINCT field, value FROM (UNPIVOT (SELECT {fields} FROM _erasmus_rows)
+                               ON {fields} INTO NAME field VALUE value)
+                               WHERE regexp_matches(value, '[ÃÂâï]') ORDER BY ALL""").fetchall()
+    by_field: dict[str, list[tuple[str, str]]] = {}
+    for name, value in suspects:
+        if (fixed := repair_text(value)) != value:
+            by_field.setdefault(name, []).append((value, fixed))
+    notes = []
+    for name, fixes in by_field.items():
+        con.execute("CREATE OR REPLACE TEMP TABLE _erasmus_fix (bad VARCHAR, good VARCHAR)")
+        con.executemany("INSERT INTO _erasmus_fix VALUES (?, ?)", fixes)
+        con.execute(f"UPDATE _erasmus_rows SET {name} = f.good FROM _erasmus_fix f WHERE {name} = f.bad")
+        con.execute("DROP TABLE _erasmus_fix")
+        notes.append(f"{name}: {len(fixes)} value(s) such as {fixes[0][0]!r} -> {fixes[0][1]!r}")
+    return notes
+
+
+def map_and_check(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Line numbers, mojibake repairs, the mapping onto the contract and the read-stage checks (small tables:
+    registry rows only); returns the repairs made."""
     con.execute(sql_text(SQL, "lines.sql"))
+    repairs = repair_values(con)
     con.execute(sql_text(SQL, "map.sql"))
-    spec = contract("mobility")
-    con.execute(sql_text(SQL, "validate.sql"), {
-        "participant_types": list(spec.column("participant_type").allowed),
-        "activities": list(spec.column("activity").allowed),
-        "programmes": list(spec.column("programme").allowed),
-        "levels": list(spec.column("programme_level").allowed),
-        "directions": list(spec.column("direction").allowed),
-        "countries": list(_country_codes()),
-    })
+    con.execute(sql_text(SQL, "checks.sql"))
+    return repairs
 
 
 def _plan_submissions(con: duckdb.DuckDBPyConnection, sha: str) -> list[dict]:
-    """One submission per school × academic year in the file: its id, whether it is new, counts and status."""
-    groups = rows(con, """
-        SELECT m.school_id, m.academic_year, count(*) AS rows_in,
-               count(DISTINCT v.source_row || v.direction) AS rows_quarantined
-        FROM _erasmus_mapped m
-        LEFT JOIN (SELECT DISTINCT school_id, academic_year, source_row, direction FROM _erasmus_violations) v
-               USING (school_id, academic_year, source_row, direction)
-        WHERE m.academic_year IS NOT NULL
-        GROUP BY ALL ORDER BY ALL""")
-    known = {r[0] for r in con.execute("SELECT submission_id FROM meta.submissions WHERE source = ?",
-                                       [SOURCE]).fetchall()}
-    max_share = settings.quarantine_max_share()
+    """One submission per school × academic year in the file: its id, whether it is new, its rows."""
+    # rows_in: lines of the file (a line between a school and itself is one line, two mobility rows)
+    groups = rows(con, """SELECT school_id, academic_year, count(DISTINCT source_row) AS rows_in FROM _erasmus_mapped
+                          WHERE academic_year IS NOT NULL GROUP BY ALL ORDER BY ALL""")
     plan = []
     for g in groups:
         sid = submission_id(SubmissionKey("mobility", g["school_id"], g["academic_year"]), sha, SOURCE)
-        share = g["rows_quarantined"] / g["rows_in"] if g["rows_in"] else 1.0
-        if share > max_share:
-            status = "rejected"
-            reason = (f"{g['rows_quarantined']} of {g['rows_in']} rows failed validation ({share:.0%} > "
-                      f"{max_share:.0%} allowed, IMS_QUARANTINE_MAX_SHARE)")
-        else:
-            status, reason = ("accepted_with_quarantine" if g["rows_quarantined"] else "accepted"), None
+        new = submissions.existing(con, sid) is None
         plan.append({"submission_id": sid, "school_id": g["school_id"], "academic_year": g["academic_year"],
-                     "new": sid not in known, "status": status if sid not in known else "unchanged",
-                     "reason": reason, "rows_in": g["rows_in"], "rows_quarantined": g["rows_quarantined"]})
+                     "new": new, "status": "staged" if new else "unchanged", "reason": None,
+                     "rows_in": g["rows_in"], "rows_quarantined": 0})
     return plan
 
 
-def _write(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: Path, sha: str, result: FileResult,
-           plan: list[dict], fingerprint: str, started: float) -> None:
-    """Everything the load changes, in one transaction."""
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: Path, sha: str, result: FileResult,
+           plan: list[dict]) -> None:
+    """Stage the file's new submissions (rows that passed the read stage) and record what the read stage held
+    back, in one transaction."""
     now = dt.datetime.now()
     file_sid = result.submission_id
     con.execute("""CREATE OR REPLACE TEMP TABLE _erasmus_subs (submission_id VARCHAR, school_id VARCHAR,
-                   academic_year VARCHAR, status VARCHAR, reason VARCHAR, rows_in BIGINT, rows_quarantined BIGINT)""")
+                   academic_year VARCHAR)""")
     new = [p for p in plan if p["new"]]
     if new:
-        con.executemany("INSERT INTO _erasmus_subs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [[p["submission_id"], p["school_id"], p["academic_year"], p["status"], p["reason"],
-                          p["rows_in"], p["rows_quarantined"]] for p in new])
+        con.executemany("INSERT INTO _erasmus_subs VALUES (?, ?, ?)",
+                        [[p["submission_id"], p["school_id"], p["academic_year"]] for p in new])
     cols = ["submission_id", "source_row", *contract("mobility").names]
     mob_cols = ", ".join(quote_ident(c) for c in cols)
     extra_cols = ", ".join(["submission_id", "source_row", "school_id", "academic_year", "direction",
                             *EXTRA_COLUMNS])
-    params = {"file_sid": file_sid, "now": now}  # DuckDB refuses unused named parameters: bind exactly these
-    file_quarantined = result.rows_corrupt + result.rows_without_year
-    # 'loaded', not 'accepted': the file is no submission of one school and year, and revalidation (which takes
-    # every accepted submission) has nothing to check in it; its corrupt lines are quarantined under it
-    file_status = "loaded"
-    file_reason = (f"{result.rows_read:,} rows read: {result.rows_registry:,} for registry schools, "
-                   f"{result.rows_dropped_not_registry + result.rows_dropped_no_code:,} dropped (not a registry "
-                   f"school), {result.rows_corrupt:,} corrupt line(s), {result.rows_without_year:,} without an "
-                   "academic year")
+    stored_path = submissions.relative_to_home(stored)
     with transaction(con):
-        # the file's own record (kept across loads of the same bytes: a grown registry adds submissions)
-        con.execute("DELETE FROM meta.quarantine WHERE submission_id = ?", [file_sid])
-        con.execute("DELETE FROM meta.submissions WHERE submission_id = ?", [file_sid])
-        con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
-                       stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
-                       VALUES (?, 'mobility', NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [file_sid, SOURCE, path.name, relative_to_home(stored), sha, now, file_status, file_reason,
-                     result.rows_read + result.rows_corrupt, file_quarantined])
-        con.execute("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason, row_json,
-                                                    quarantined_at)
-                       SELECT $file_sid, line, 'read', 'read.csv_line', NULL,
-                              printf('line %d could not be read: %s (expected %d fields separated by ''%s'')',
-                                     line, lower(error_type), $n_fields, $delim),
-                              to_json({'line': csv_line})::VARCHAR, $now
-                       FROM (SELECT line, any_value(error_type) AS error_type, any_value(csv_line) AS csv_line
-                             FROM _erasmus_rejects GROUP BY line)
-                       ORDER BY line""", {**params, "n_fields": len(layout.columns), "delim": layout.delimiter})
-        con.execute("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason, row_json,
-                                                    quarantined_at)
-                       SELECT $file_sid, source_row, 'read', 'read.type_year', 'academic_year',
-                              CASE WHEN year_text IS NULL
-                                   THEN 'Academic Year is missing and Mobility Start Month gives none either'
-                                   ELSE printf('Academic Year ''%s'' is not an academic year such as 2019-2020',
-                                               year_text) END,
-                              to_json(""" + _RAW + """)::VARCHAR, $now
-                       FROM (SELECT DISTINCT ON (source_row) source_row, year_text FROM _erasmus_mapped
-                             WHERE academic_year IS NULL) m
-                       JOIN _erasmus_rows r USING (source_row)
-                       ORDER BY source_row""", params)
+        # the file's own record (kept across loads of the same bytes: a grown registry adds submissions); 'loaded',
+        # not 'accepted': it is no submission of one school and year; its corrupt lines are quarantined under it
+        submissions.release(con, file_sid, stages="all")
+        submissions.record(
+            con, submission_id=file_sid, dataset="mobility", school_id=None, academic_year=None, source=SOURCE,
+            file_name=path.name, stored_path=stored_path, sha256=sha, received_at=now, status="loaded",
+            reason=(f"{result.rows_read:,} rows read: {result.rows_registry:,} for registry schools, "
+                    f"{result.rows_dropped_not_registry + result.rows_dropped_no_code:,} dropped (not a registry "
+                    f"school), {result.rows_corrupt:,} corrupt line(s), {result.rows_without_year:,} without an "
+                    "academic year"),
+            rows_in=result.rows_read + result.rows_corrupt,
+            rows_quarantined=result.rows_corrupt + result.rows_without_year, repairs=result.repairs)
+        submissions.quarantine_query(con, """
+            SELECT $file_sid, line, 'read', 'read.csv_line', NULL,
+                   printf('line %d could not be read: %s (expected %d fields separated by ''%s'')',
+                          line, lower(error_type), $n_fields, $delim),
+                   to_json({'line': csv_line})::VARCHAR
+            FROM (SELECT line, any_value(error_type) AS error_type, any_value(csv_line) AS csv_line
+                  FROM _erasmus_rejects GROUP BY line)
+            ORDER BY line""", {"file_sid": file_sid, "n_fields": len(layout.columns), "delim": layout.delimiter})
+        submissions.quarantine_query(con, """
+            SELECT $file_sid, source_row, 'read', 'read.type_year', 'academic_year',
+                   CASE WHEN year_text IS NULL
+                        THEN 'Academic Year is missing and Mobility Start Month gives none either'
+                        ELSE printf('Academic Year ''%s'' is not an academic year such as 2019-2020',
+                                    year_text) END,
+                   to_json(""" + _RAW + """)::VARCHAR
+            FROM (SELECT DISTINCT ON (source_row) source_row, year_text FROM _erasmus_mapped
+                  WHERE academic_year IS NULL) m
+            JOIN _erasmus_rows r USING (source_row)
+            ORDER BY source_row""", {"file_sid": file_sid})
         if not new:
-            return _record_load(con, result, fingerprint, sha, path, started, now)
-        con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
-                       stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
-                       SELECT submission_id, 'mobility', school_id, academic_year, $source, $file_name, $stored, $sha,
-                              $now, status, reason, rows_in, rows_quarantined FROM _erasmus_subs""",
-                    {"now": now, "file_name": path.name, "source": SOURCE, "stored": relative_to_home(stored), "sha": sha})
+            return
+        for p in new:
+            submissions.record(con, submission_id=p["submission_id"], dataset="mobility", school_id=p["school_id"],
+                               academic_year=p["academic_year"], source=SOURCE, file_name=path.name,
+                               stored_path=stored_path, sha256=sha, received_at=now, status="staged",
+                               rows_in=p["rows_in"], rows_quarantined=0, repairs=result.repairs)
+        read_ok = """NOT EXISTS (SELECT 1 FROM _erasmus_violations v WHERE v.source_row = m.source_row
+                                 AND v.direction = m.direction AND v.school_id = m.school_id)"""
         con.execute(f"""INSERT INTO staging.mobility ({mob_cols})
                         SELECT n.submission_id, m.source_row, {', '.join('m.' + quote_ident(c) for c in cols[2:])}
-                        FROM _erasmus_mapped m JOIN _erasmus_subs n USING (school_id, academic_year)""")
+                        FROM _erasmus_mapped m JOIN _erasmus_subs n USING (school_id, academic_year)
+                        WHERE {read_ok}""")
         con.execute(f"""INSERT INTO staging.erasmus_mobility ({extra_cols})
                         SELECT n.submission_id, m.source_row, m.school_id, m.academic_year, m.direction,
                                {', '.join('m.' + c for c in EXTRA_COLUMNS)}
                         FROM _erasmus_mapped m JOIN _erasmus_subs n USING (school_id, academic_year)""")
-        con.execute("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason, row_json,
-                                                    quarantined_at)
-                       SELECT n.submission_id, v.source_row, v.stage, v.rule, v.column_name, v.reason,
-                              to_json(""" + _RAW + """)::VARCHAR, $now
-                       FROM _erasmus_violations v
-                       JOIN _erasmus_subs n USING (school_id, academic_year)
-                       JOIN _erasmus_rows r USING (source_row)
-                       ORDER BY n.submission_id, v.source_row, v.rule""", {"now": now})
-        _promote(con, path.name)
-        _record_load(con, result, fingerprint, sha, path, started, now)
+        submissions.quarantine_query(con, """
+            SELECT n.submission_id, v.source_row, v.stage, v.rule, v.column_name, v.reason,
+                   to_json(""" + _RAW + """)::VARCHAR
+            FROM _erasmus_violations v
+            JOIN _erasmus_subs n USING (school_id, academic_year)
+            JOIN _erasmus_rows r USING (source_row)
+            ORDER BY n.submission_id, v.source_row, v.rule""")
 
 
-def _promote(con: duckdb.DuckDBPyConnection, file_name: str) -> None:
-    """The new, not rejected submissions become curated; the open-data submissions they supersede leave it.
+def _validate_and_promote(con: duckdb.DuckDBPyConnection, plan: list[dict]) -> None:
+    """The staged submissions through the common path: the mobility suite as SQL, then curate/promote."""
+    from ims_indicators.curate.promote import apply_verdict
+    from ims_indicators.validate.run import check_staged
 
-    Superseded: earlier open-data submissions of the same school and year from a file of the same name, or
-    sharing a project reference with the new one. A school's own submissions are never touched.
-    """
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _erasmus_older AS
-        WITH new AS (
-            SELECT * FROM _erasmus_subs WHERE status <> 'rejected'
-        ), new_projects AS (
-            SELECT DISTINCT n.submission_id, e.project_reference
-            FROM new n JOIN staging.erasmus_mobility e USING (submission_id)
-            WHERE e.project_reference IS NOT NULL
-        ), candidates AS (
-            SELECT o.submission_id AS old_id, n.submission_id AS new_id, o.file_name
-            FROM meta.submissions o JOIN new n USING (school_id, academic_year)
-            WHERE o.source = $source AND o.dataset = 'mobility' AND o.submission_id <> n.submission_id
-              AND o.status IN ('accepted', 'accepted_with_quarantine') AND o.superseded_by IS NULL
-        )
-        SELECT DISTINCT c.old_id, c.new_id FROM candidates c
-        WHERE c.file_name = $file_name
-           OR EXISTS (SELECT 1 FROM curated.erasmus_mobility e JOIN new_projects p
-                      ON p.project_reference = e.project_reference
-                      WHERE e.submission_id = c.old_id AND p.submission_id = c.new_id)""",
-                {"source": SOURCE, "file_name": file_name})
-    con.execute("UPDATE meta.submissions SET superseded_by = o.new_id FROM _erasmus_older o "
-                "WHERE meta.submissions.submission_id = o.old_id")
-    for table in ("curated.mobility", "curated.erasmus_mobility"):
-        con.execute(f"DELETE FROM {table} WHERE submission_id IN (SELECT old_id FROM _erasmus_older)")
-    names = ("submission_id", "source_row", *contract("mobility").names)
-    cols = ", ".join(quote_ident(c) for c in names)
-    current = "JOIN _erasmus_subs n ON n.submission_id = s.submission_id WHERE n.status <> 'rejected'"
-    order = ""  # rows arrive in file order per submission already; sorting 100 000s of wide rows costs seconds
-    con.execute(f"""INSERT INTO curated.mobility ({cols}) SELECT {', '.join('s.' + quote_ident(c) for c in names)}
-                    FROM staging.mobility s {current} AND NOT EXISTS (SELECT 1 FROM meta.quarantine q
-                         WHERE q.submission_id = s.submission_id AND q.source_row = s.source_row) {order}""")
-    # every row of the current submissions (held-back ones too): joined from curated.mobility, it stays right
-    # when `ims validate --all` releases or holds back rows later
-    con.execute(f"INSERT INTO curated.erasmus_mobility SELECT s.* FROM staging.erasmus_mobility s {current} {order}")
+    new = {p["submission_id"]: p for p in plan if p["new"]}
+    if not new:
+        return
+    for verdict in check_staged(con, "mobility", list(new), engine="sql", cross=False):
+        outcome = apply_verdict(con, "mobility", verdict)
+        new[verdict.submission_id].update(status=outcome["status"], reason=outcome["reason"],
+                                          rows_quarantined=outcome["rows_quarantined"])
+    # beyond the contract: every row of the current submissions (held-back ones too), joined from curated.mobility
+    with transaction(con):
+        con.execute("""DELETE FROM curated.erasmus_mobility WHERE submission_id IN
+                       (SELECT submission_id FROM meta.submissions WHERE superseded_by IN (SELECT unnest($ids))
+                        UNION ALL SELECT unnest($ids))""", {"ids": list(new)})
+        con.execute("""INSERT INTO curated.erasmus_mobility BY NAME SELECT s.* FROM staging.erasmus_mobility s
+                       WHERE s.submission_id IN (SELECT unnest($ids))""",
+                    {"ids": [sid for sid, p in new.items() if p["status"] != "rejected"]})
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, fingerprint: str, sha: str, path: Path,
-                 started: float, now: dt.datetime) -> None:
+                 started: float) -> None:
     result.seconds = round(time.perf_counter() - started, 2)
     con.execute("""INSERT INTO meta.erasmus_loads (sha256, registry_fingerprint, file_name, file_submission_id,
                    loaded_at, seconds, summary) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                [sha, fingerprint, path.name, result.submission_id, now, result.seconds,
+                [sha, fingerprint, path.name, result.submission_id, dt.datetime.now(), result.seconds,
                  json.dumps(result.as_dict(), default=str)])
 
 
 def _reject(con: duckdb.DuckDBPyConnection, path: Path, sha: str, reason: str, started: float) -> FileResult:
     """Refuse a file whole: kept under data/rejected/, recorded with the reason."""
     sid = _file_submission_id(sha)
-    prior = con.execute("SELECT status, reason FROM meta.submissions WHERE submission_id = ?", [sid]).fetchall()
+    prior = submissions.existing(con, sid)
     if prior:
-        return FileResult(path.name, "unchanged" if prior[0][0] != "rejected" else "rejected", sid, sha,
-                          prior[0][1] or reason, seconds=round(time.perf_counter() - started, 2))
-    stored = keep_rejected(path, sid)
-    con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
-                   stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
-                   VALUES (?, 'mobility', NULL, NULL, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0)""",
-                [sid, SOURCE, path.name, relative_to_home(stored), sha, dt.datetime.now(), reason])
+        return FileResult(path.name, "unchanged" if prior["status"] != "rejected" else "rejected", sid, sha,
+                          prior["reason"] or reason, seconds=round(time.perf_counter() - started, 2))
+    submissions.record_rejection(con, path, SubmissionKey("mobility", None, None), sha, reason, SOURCE, sub_id=sid)
     return FileResult(path.name, "rejected", sid, sha, reason, seconds=round(time.perf_counter() - started, 2))
 
 
@@ -434,7 +363,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str,
               progress: Progress | None = None) -> FileResult:
     """Load one open-data file (the registry must be prepared: :func:`prepare_registry`)."""
     started = time.perf_counter()
-    sha = _sha256(path, progress)
+    sha = submissions.sha256_file(path, (lambda f: progress(f"{path.name}: checksum", f)) if progress else None)
     file_sid = _file_submission_id(sha)
     prior = con.execute("""SELECT summary FROM meta.erasmus_loads WHERE sha256 = ? AND registry_fingerprint = ?
                            ORDER BY loaded_at DESC LIMIT 1""", [sha, fingerprint]).fetchall()
@@ -461,7 +390,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str,
                                                                    "expected at least one row", row=2)), started)
     if progress:
         progress(f"{path.name}: mapping and checking", None)
-    map_and_check(con)
+    repairs = map_and_check(con)
+    if layout.repairs:
+        repairs.insert(0, f"header: {len(layout.repairs)} cell(s) such as {layout.repairs[0]!r}")
+    result.repairs = ("mojibake repaired (ftfy): " + "; ".join(repairs)) if repairs else None
     result.rows_registry = counts["registry"]
     result.rows_dropped_not_registry = counts["not_registry"]
     result.rows_dropped_no_code = counts["no_code"]
@@ -471,12 +403,14 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str,
         "SELECT count(*), count(DISTINCT source_row) FILTER (WHERE academic_year IS NULL) FROM _erasmus_mapped"
     ).fetchall()[0]
     plan = _plan_submissions(con, sha)
-    result.rows_quarantined = sum(p["rows_quarantined"] for p in plan)
     result.submissions = plan
     if progress:
-        progress(f"{path.name}: writing", None)
-    stored = _keep_received(path, sha)
-    _write(con, path, layout, stored, sha, result, plan, fingerprint, started)
+        progress(f"{path.name}: staging, validating, promoting", None)
+    stored = submissions.keep_received(path, settings.raw_dir() / RAW_FOLDER, sha, link=True)
+    _stage(con, path, layout, stored, sha, result, plan)
+    _validate_and_promote(con, plan)
+    result.rows_quarantined = sum(p["rows_quarantined"] for p in plan)
+    _record_load(con, result, fingerprint, sha, path, started)
     return result
 
 

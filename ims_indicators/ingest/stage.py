@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
-from ims_indicators import settings
+from ims_indicators import settings, submissions
 from ims_indicators.contracts import CONTRACTS, SLUG, YEAR_SLUG, canonical_year, contract, year_slug
 from ims_indicators.errors import InputRefused
 from ims_indicators.ingest.pseudonym import hmac_sql
 from ims_indicators.read import read_submission
+from ims_indicators.submissions import SOURCE_SCHOOL, SubmissionKey, submission_id
 from ims_indicators.warehouse import quote_ident, transaction
 
-SOURCE_SCHOOL = "school"
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 
 
@@ -36,21 +32,6 @@ class SubmissionResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class SubmissionKey:
-    dataset: str
-    school_id: str | None
-    academic_year: str | None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_slug(value: str, what: str, file: str) -> str:
@@ -100,81 +81,20 @@ def resolve_key(path: Path, dataset: str | None, school_id: str | None, academic
     return SubmissionKey(**key)
 
 
-def submission_id(key: SubmissionKey, sha: str, source: str = SOURCE_SCHOOL) -> str:
-    parts = [key.dataset, key.school_id or "registry", year_slug(key.academic_year) if key.academic_year else "all"]
-    if source != SOURCE_SCHOOL:
-        parts.insert(0, source)
-    return ".".join(parts + [sha[:12]])
-
-
-def _atomic_copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    shutil.copy2(src, tmp)  # keeps the modification time: the receipt time of a file dropped in
-    os.replace(tmp, dest)
-
-
-def keep_received(path: Path, key: SubmissionKey, sha: str) -> Path:
-    """The received bytes under data/raw/ (copied there if they came from elsewhere); never overwritten."""
-    raw = settings.raw_dir().resolve()
-    src = path.resolve()
-    if src.is_relative_to(raw):
-        return src
-    if key.dataset == "schools":
-        folder = raw / "schools"
-    else:
-        folder = raw / key.dataset / key.school_id / year_slug(key.academic_year)
-    dest = folder / path.name
-    if dest.exists() and sha256_file(dest) != sha:
-        dest = folder / f"{sha[:12]}_{path.name}"
-    if not dest.exists():
-        _atomic_copy(src, dest)
-    return dest
-
-
-def keep_rejected(path: Path, sub_id: str) -> Path:
-    dest = settings.rejected_dir() / f"{sub_id}__{path.name}"
-    if not dest.exists():
-        _atomic_copy(path, dest)
-    return dest
-
-
-def relative_to_home(path: Path) -> str:
-    """A path as stored in meta.submissions: relative to IMS_HOME where it lies inside it."""
-    try:
-        return str(path.resolve().relative_to(settings.home()))
-    except ValueError:
-        return str(path)
-
-
-def received_at(path: Path) -> dt.datetime:
-    """When a file arrived: its modification time where it was dropped (kept by our copies), never later than now.
-
-    A rebuild from data/raw therefore records the same receipt times as the original ingest.
-    """
-    return min(dt.datetime.fromtimestamp(path.stat().st_mtime), dt.datetime.now())
-
-
-def existing(con: duckdb.DuckDBPyConnection, sub_id: str) -> dict | None:
-    row = con.execute("SELECT status, reason, rows_in, rows_quarantined FROM meta.submissions WHERE submission_id = ?",
-                      [sub_id]).fetchall()
-    return dict(zip(("status", "reason", "rows_in", "rows_quarantined"), row[0])) if row else None
-
-
 def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, key: SubmissionKey | None, sha: str,
                      reason: str, source: str = SOURCE_SCHOOL) -> SubmissionResult:
-    """Keep a refused file under data/rejected/ and record it in meta.submissions with the reason."""
+    """Keep a refused file under data/rejected/ and record it with the reason (the sender is told again why)."""
     key = key or SubmissionKey("unknown", None, None)
-    sub_id = submission_id(key, sha, source)
-    if existing(con, sub_id) is None:
-        stored = keep_rejected(path, sub_id)
-        con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name,
-                       stored_path, sha256, received_at, status, reason, rows_in, rows_quarantined)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0)""",
-                    [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, relative_to_home(stored), sha,
-                     received_at(path), reason])
-    # the same refused bytes again: nothing new is recorded, but the sender is told again why
+    sub_id = submissions.record_rejection(con, path, key, sha, reason, source)
     return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, "rejected", reason)
+
+
+def raw_folder(key: SubmissionKey) -> Path:
+    """Where a school's file is kept under data/raw/: <dataset>/<school>/<yyyy-yy>/ (the registry: schools/)."""
+    raw = settings.raw_dir().resolve()
+    if key.dataset == "schools":
+        return raw / "schools"
+    return raw / key.dataset / key.school_id / year_slug(key.academic_year)
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | None = None,
@@ -185,7 +105,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
     The same bytes for the same key again change nothing (status ``unchanged``).
     """
     try:
-        sha = sha256_file(path)
+        sha = submissions.sha256_file(path)
     except OSError as exc:  # gone or unreadable: nothing to keep or record, but say so (never a traceback)
         reason = InputRefused(path.name, f"the file cannot be opened ({exc.strerror or type(exc).__name__}); "
                                          "expected a readable file")
@@ -195,7 +115,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
     try:
         key = resolve_key(path, dataset, school_id, academic_year)
         sub_id = submission_id(key, sha, source)
-        if (prior := existing(con, sub_id)) is not None:
+        if (prior := submissions.existing(con, sub_id)) is not None:
             status = "rejected" if prior["status"] == "rejected" else "unchanged"
             return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
                                     prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
@@ -208,7 +128,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
                    f"{str(exc).splitlines()[0][:300] if str(exc) else 'no detail'})"
         return record_rejection(con, path, key, sha, str(InputRefused(path.name, expected)), source)
     try:
-        stored = keep_received(path, key, sha)
+        stored = submissions.keep_received(path, raw_folder(key), sha)
         _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {typed}")
@@ -218,7 +138,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
 
 
 def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey, sub_id: str, path: Path,
-                  stored: Path, sha: str, rows_in: int, failures: list[dict], source: str) -> None:
+                  stored: Path, sha: str, rows_in: int, failures: list[dict], source: str,
+                  repairs: str | None = None) -> None:
     spec = contract(key.dataset)
     cols = spec.names
     select, params = [], {"sub_id": sub_id}
@@ -229,20 +150,17 @@ def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey
             select.append(f"{expr} AS {quote_ident(c)}")
         else:
             select.append(quote_ident(c))
-    now = dt.datetime.now()  # read-stage failures arrive with person references already pseudonymised
     with transaction(con):
-        con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source,
-                       file_name, stored_path, sha256, received_at, status, rows_in, rows_quarantined)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)""",
-                    [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, relative_to_home(stored), sha,
-                     received_at(stored), rows_in, len({f["source_row"] for f in failures})])
+        submissions.record(con, submission_id=sub_id, dataset=key.dataset, school_id=key.school_id,
+                           academic_year=key.academic_year, source=source, file_name=path.name,
+                           stored_path=submissions.relative_to_home(stored), sha256=sha,
+                           received_at=submissions.received_at(stored), status="staged", rows_in=rows_in,
+                           rows_quarantined=len({f["source_row"] for f in failures}), repairs=repairs)
         con.execute(f"""INSERT INTO staging.{key.dataset} (submission_id, source_row, {', '.join(map(quote_ident, cols))})
                         SELECT $sub_id, source_row, {', '.join(select)} FROM {typed}""", params)
-        if failures:
-            con.executemany("""INSERT INTO meta.quarantine (submission_id, source_row, stage, rule, column_name, reason,
-                               row_json, quarantined_at) VALUES (?, ?, 'read', ?, ?, ?, ?, ?)""",
-                            [[sub_id, f["source_row"], f["rule"], f["column"], f["reason"], f["row_json"], now]
-                             for f in failures])
+        # read-stage failures arrive with person references already pseudonymised
+        submissions.quarantine(con, ([sub_id, f["source_row"], "read", f["rule"], f["column"], f["reason"],
+                                      f["row_json"]] for f in failures))
 
 
 def discover(paths: list[Path]) -> list[Path]:

@@ -51,34 +51,39 @@ def batches(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[s
     return out, counts
 
 
+def frame_sql(dataset: str, table: str | None = None) -> str:
+    """The staged rows of ``$ids`` with the helper columns the suites use (``_copy_no``, ``_first_row``,
+    ``_year_start``, ``_year_end``): the table both GX (via :func:`build_frame`) and the compiled SQL read."""
+    spec = contract(dataset)
+    table = table or f"staging.{dataset}"
+    cols = ", ".join(quote_ident(c) for c in spec.names)
+    year = ("make_date(TRY_CAST(left(academic_year, 4) AS INTEGER), 9, 1) AS _year_start, "
+            "make_date(TRY_CAST(left(academic_year, 4) AS INTEGER) + 1, 8, 31) AS _year_end"
+            if spec.per_year else "NULL::DATE AS _year_start, NULL::DATE AS _year_end")
+    return f"""
+        SELECT *,
+               row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
+               min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row,
+               {year}
+        FROM {table} WHERE submission_id IN (SELECT unnest($ids))"""
+
+
 def build_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
                 table: str | None = None, chunk: int | None = None) -> int:
     """Materialise the rows to validate with helpers into a temp table; return the number of chunks."""
     spec = contract(dataset)
-    table = table or f"staging.{dataset}"
     chunk = chunk or chunk_rows()
-    cols = ", ".join(quote_ident(c) for c in spec.names)
     key = ", ".join(quote_ident(c) for c in ("submission_id", *spec.key))
-    year = ("make_date(TRY_CAST(left(academic_year, 4) AS INTEGER), 9, 1) AS _year_start, "
-            "make_date(TRY_CAST(left(academic_year, 4) AS INTEGER) + 1, 8, 31) AS _year_end"
-            if spec.per_year else "NULL::DATE AS _year_start, NULL::DATE AS _year_end")
     con.execute(f"DROP TABLE IF EXISTS temp.{FRAME}")
     con.execute(f"""
         CREATE TEMP TABLE {FRAME} AS
-        WITH picked AS (
-            SELECT * FROM {table} WHERE submission_id IN (SELECT unnest($ids))
-        ),
-        copies AS (
-            SELECT *,
-                   row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
-                   min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row
-            FROM picked
+        WITH copies AS ({frame_sql(dataset, table)}
         ),
         ordered AS (
             SELECT *, row_number() OVER (ORDER BY {key}, source_row) AS _rn FROM copies
         ),
         final AS (
-            SELECT *, {year}, (min(_rn) OVER (PARTITION BY {key}) - 1) // $chunk AS _chunk FROM ordered
+            SELECT *, (min(_rn) OVER (PARTITION BY {key}) - 1) // $chunk AS _chunk FROM ordered
         )
         SELECT * EXCLUDE (_rn) FROM final ORDER BY _chunk, submission_id, source_row""",
                 {"ids": list(submission_ids), "chunk": chunk})

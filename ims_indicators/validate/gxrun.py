@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ims_indicators import settings
+from ims_indicators.validate.compile import columns_of
 from ims_indicators.validate.frames import INDEX
 
 SITE = "ims"
@@ -162,12 +163,6 @@ class Outcome:
         return len(self.rows)
 
 
-def _columns(kwargs: dict) -> list[str]:
-    if kwargs.get("column_list"):
-        return [c for c in kwargs["column_list"] if c != "submission_id"]
-    return [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
-
-
 def _raised(res) -> str | None:
     info = res.exception_info or {}
     items = info.values() if info and all(isinstance(v, dict) for v in info.values()) else [info]
@@ -190,10 +185,10 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame]) -> tuple[list[dic
                 kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
                 if (msg := _raised(res)) is not None:
                     raise SuiteError(f"expectations/{runner.dataset}.json: {cfg.type} on "
-                                     f"{', '.join(_columns(kwargs)) or '-'} cannot run: {msg.splitlines()[0][:300]}")
+                                     f"{', '.join(columns_of(kwargs)) or '-'} cannot run: {msg.splitlines()[0][:300]}")
                 meta = cfg.meta or {}
                 severity = getattr(cfg.severity, "value", cfg.severity) or "critical"
-                cols = _columns(kwargs)
+                cols = columns_of(kwargs)
                 data_cols = ",".join(c for c in cols if not c.startswith("_")) or None  # no helper names for stewards
                 ident = (cfg.id or f"{i}:{cfg.type}:{','.join(cols)}")
                 template = meta.get("reason") or f"{cfg.type} failed on {', '.join(cols)}"

@@ -10,7 +10,7 @@ from ims_indicators.curate.publish import clean_stale, publish_partition
 
 CURRENT = """SELECT dataset, submission_id FROM meta.submissions
              WHERE status IN ('accepted', 'accepted_with_quarantine') AND superseded_by IS NULL
-               AND source = 'school'  -- open-data loads are checked by their own SQL rules when loaded
+               AND source = 'school'  -- open data is checked by the compiled suite when loaded
                {extra}
              ORDER BY dataset <> 'schools', dataset, received_at, submission_id"""
 

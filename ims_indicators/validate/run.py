@@ -10,11 +10,14 @@ import uuid
 import duckdb
 import pandas as pd
 
+from ims_indicators import settings
 from ims_indicators.validate import RowFailure, Verdict
+from ims_indicators.validate.compile import columns_of, compile_suite, table_types
 from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
-from ims_indicators.validate.frames import batches, build_frame, drop_frame, frames
-from ims_indicators.validate.gxrun import make_runner, run_chunks
+from ims_indicators.validate.frames import batches, build_frame, drop_frame, frame_sql, frames
+from ims_indicators.validate.gxrun import Outcome, make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
+from ims_indicators.warehouse import insert_rows
 
 QUARANTINE_SEVERITY = "critical"  # 'warning' and 'info' results are reported, the rows kept
 RUN_COLUMNS = ["run_id", "run_at", "submission_id", "dataset", "kind", "rule", "column_name", "severity", "success",
@@ -35,15 +38,25 @@ def _short(kwargs: dict) -> dict:
 
 def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str], *,
                  table: str | None = None, docs: bool = True, mode: str = "file",
-                 record: bool = True) -> list[Verdict]:
-    """Validate staged submissions of one dataset: GX suite + cross-dataset checks → a Verdict each."""
+                 record: bool = True, engine: str = "auto", cross: bool = True) -> list[Verdict]:
+    """Validate staged submissions of one dataset: the suite + cross-dataset checks → a Verdict each.
+
+    The suite runs in Great Expectations for submissions up to ``IMS_VALIDATE_SQL_ROWS`` rows (Data Docs
+    written) and as compiled SQL above it; ``engine`` "sql" or "gx" forces one for all. ``cross=False`` leaves
+    out the cross-dataset checks (open data: the school's own totals do not bound the EU's counts).
+    """
     ids = list(dict.fromkeys(submission_ids))
     if not ids:
         return []
     run_id, run_at = uuid.uuid4().hex[:16], dt.datetime.now()
     suite = load_suite(dataset)
     groups, counts = batches(con, dataset, ids, table)
-    findings, outcomes, runner = [], {}, None
+    threshold = {"sql": -1, "gx": float("inf")}.get(engine, settings.validate_sql_rows())
+    large = [sid for sid in ids if counts.get(sid, 0) > threshold]
+    findings, outcomes = sql_findings(con, dataset, suite, large, table) if large else ([], {})
+    if large:
+        groups, _ = batches(con, dataset, [sid for sid in ids if sid not in large], table)
+    runner = None
     try:
         for group in groups:
             n_chunks = build_frame(con, dataset, group, table)
@@ -56,7 +69,7 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
     held = [f for f in findings if f["severity"] == QUARANTINE_SEVERITY]
     gx_failed = pd.DataFrame({"submission_id": pd.Series([f["submission_id"] for f in held], dtype="str"),
                               "source_row": pd.Series([f["source_row"] for f in held], dtype="int64")})
-    cross = run_checks(con, dataset, ids, gx_failed, table)
+    cross = run_checks(con, dataset, ids, gx_failed, table) if cross else {}
 
     verdicts = {sid: Verdict(sid) for sid in ids}
     for f in held:
@@ -104,13 +117,38 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
     return [verdicts[sid] for sid in ids]
 
 
-def record_runs(con: duckdb.DuckDBPyConnection, records: list[list]) -> None:
-    if not records:
-        return
-    df = pd.DataFrame(records, columns=RUN_COLUMNS).astype({"element_count": "int64", "unexpected_count": "int64"})
-    con.register("_runs_df", df)
+def sql_findings(con: duckdb.DuckDBPyConnection, dataset: str, suite: dict, submission_ids: list[str],
+                 table: str | None = None) -> tuple[list[dict], dict[tuple, Outcome]]:
+    """The suite compiled to one DuckDB query over the submissions (large ones, open data): the same findings and
+    outcomes as :func:`gxrun.run_chunks`, without Great Expectations."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _validate_sql AS {frame_sql(dataset, table)}",
+                {"ids": list(submission_ids)})
     try:
-        con.execute(f"INSERT INTO meta.validation_runs ({', '.join(RUN_COLUMNS)}) "
-                    f"SELECT {', '.join(RUN_COLUMNS[:-1])}, details::JSON FROM _runs_df")
+        query = compile_suite(suite, "_validate_sql", table_types(con, "_validate_sql"))
+        found = con.execute(f"SELECT * FROM ({query}) ORDER BY submission_id, source_row, expectation").fetchall()
+        counts = dict(con.execute("SELECT submission_id, count(*) FROM _validate_sql GROUP BY ALL").fetchall())
     finally:
-        con.unregister("_runs_df")
+        con.execute("DROP TABLE IF EXISTS temp._validate_sql")
+    outcomes: dict[tuple, Outcome] = {}
+    for i, e in enumerate(suite.get("expectations", [])):
+        kwargs = {k: v for k, v in e.get("kwargs", {}).items() if k != "batch_id"}
+        meta = e.get("meta") or {}
+        for sid in submission_ids:
+            outcomes[(sid, i)] = Outcome(e["type"], ",".join(columns_of(kwargs)) or None, e.get("severity") or "critical",
+                                         meta.get("family"), meta.get("reason") or "", kwargs, e.get("description"),
+                                         element_count=int(counts.get(sid, 0)))
+    findings = []
+    for sid, source_row, rule, column, reason, severity, i in found:
+        o = outcomes[(sid, i)]
+        o.rows.append(int(source_row))
+        if len(o.values) < 20:
+            o.values.append(f"row {source_row}: {reason}")
+        findings.append({"submission_id": sid, "source_row": int(source_row), "rule": rule, "column": column,
+                         "severity": severity, "reason": reason})
+    return findings, outcomes
+
+
+def record_runs(con: duckdb.DuckDBPyConnection, records: list[list]) -> None:
+    insert_rows(con, "meta.validation_runs", RUN_COLUMNS, records,
+                dtypes={"element_count": "int64", "unexpected_count": "int64"},
+                select=f"{', '.join(RUN_COLUMNS[:-1])}, details::JSON")

@@ -8,7 +8,6 @@ import pytest
 
 from ims_indicators.curate import storage
 from ims_indicators.erasmus import load_erasmus
-from ims_indicators.erasmus.publish import publish_erasmus_partition
 from ims_indicators.ingest import ingest_paths
 from ims_indicators.warehouse import connect, rows
 
@@ -41,20 +40,21 @@ def _sorted(records: list[dict]) -> list[dict]:
     return sorted(records, key=lambda r: tuple(str(r[k]) for k in sorted(r)))
 
 
-def test_published_partitions_read_back_equal_from_s3(s3, home: Path, tmp_path: Path) -> None:
+def test_ingest_and_erasmus_publish_to_s3_and_read_back_equal(s3, home: Path, tmp_path: Path) -> None:
+    """What production calls: `ingest_paths` and `load_erasmus` publish their partitions, uploaded when
+    IMS_STORAGE is s3:// (curate.publish.write_partition); read back, they equal curated."""
     raw = write_school_submissions(home)
     con = connect()
     try:
+        assert storage.is_remote()
         ingest_paths(con, [raw])
-        load_erasmus(con, [write_open_data(tmp_path / "ka1.csv", [
+        summary = load_erasmus(con, [write_open_data(tmp_path / "ka1.csv", [
             row(), row(Academic_Year="2018-2019", Mobility_Start_Month="2018-10", Mobility_End_Month="2019-02"),
             row(Receiving_Country_Code="EL", Participants="4")])])
-        assert storage.is_remote()
-        urls = [storage.publish_partition(con, "schools", None)]
-        for (year,) in con.execute("SELECT DISTINCT academic_year FROM curated.mobility ORDER BY 1").fetchall():
-            urls.append(storage.publish_partition(con, "mobility", year))
-            urls.append(publish_erasmus_partition(con, year))  # uploads too when IMS_STORAGE is s3://
-        assert urls[0].startswith("s3://") and s3.exists(urls[0][len("s3://"):] + "/data_0.parquet")
+        assert summary["published"]
+        on_store = storage.partition_sizes("erasmus_mobility")
+        assert sorted(on_store) == ["academic_year=2018-19", "academic_year=2019-20"]
+        assert storage.partition_sizes("schools")["all"]["data_0.parquet"] > 0
 
         for dataset in ("schools", "mobility", "erasmus_mobility"):
             rel = storage.read_partitions(con, dataset)

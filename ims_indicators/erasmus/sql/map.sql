@@ -97,10 +97,19 @@ WITH rows AS NOT MATERIALIZED (
            fl.isced_f_code,
            sm.first_day AS start_first_day,
            em.first_day AS end_first_day,
-           coalesce(yl.academic_year,
-                    CASE WHEN c.year_text IS NULL AND sm.first_day IS NOT NULL  -- no year: 1 September - 31 August
+           -- The school's academic year (1 September - 31 August), not the EC's (call) year, where they differ:
+           -- * a mobility starting in July or August belongs to the year its dates say: the year that ends that
+           --   August if it is over by then, else the year beginning that September (early starts, language
+           --   courses); the EC year of such rows is often the call year (issue 17 item 7);
+           -- * any other mobility: the EC year as published; without one, the year its start month falls in.
+           -- The EC year is kept as ec_academic_year.
+           CASE WHEN month(sm.first_day) IN (7, 8)
+                THEN printf('%d/%02d', year(sm.first_day) - (coalesce(em.first_day, sm.first_day) < make_date(year(sm.first_day), 9, 1))::INTEGER,
+                            (year(sm.first_day) + 1 - (coalesce(em.first_day, sm.first_day) < make_date(year(sm.first_day), 9, 1))::INTEGER) % 100)
+                ELSE coalesce(yl.academic_year,
+                    CASE WHEN c.year_text IS NULL AND sm.first_day IS NOT NULL
                          THEN printf('%d/%02d', year(sm.first_day) - (month(sm.first_day) < 9)::INTEGER,
-                                     (year(sm.first_day) - (month(sm.first_day) < 9)::INTEGER + 1) % 100) END)
+                                     (year(sm.first_day) - (month(sm.first_day) < 9)::INTEGER + 1) % 100) END) END
                AS canonical_year,
            coalesce(cm.iso, c.partner_country_text) AS partner_iso,
            coalesce(scm.iso, c.sending_country_text) AS sending_iso,
@@ -156,6 +165,7 @@ WITH rows AS NOT MATERIALIZED (
         receiving_iso AS receiving_country,
         receiving_organisation,
         receiving_erasmus_code,
+        year_text AS ec_academic_year,
         -- as received, for the checks' messages
         sending_school, receiving_school,
         year_text, start_text, end_text, participants_text, activity_text AS activity_received,

@@ -30,13 +30,16 @@ CREATE TABLE IF NOT EXISTS staging.erasmus_mobility (
     receiving_country      VARCHAR,
     receiving_organisation VARCHAR,
     receiving_erasmus_code VARCHAR,
-    participants           BIGINT
+    participants           BIGINT,
+    ec_academic_year       VARCHAR           -- 'Academic Year' as the EC publishes it (academic_year: the school's)
 );
+ALTER TABLE staging.erasmus_mobility ADD COLUMN IF NOT EXISTS ec_academic_year VARCHAR;
 
 -- curated.erasmus_mobility: every row of the current (not superseded, not rejected) open-data submissions, the
 -- rows held back included. Join it from curated.mobility, which holds only the rows that passed:
 --   FROM curated.mobility m JOIN curated.erasmus_mobility e USING (submission_id, source_row, direction)
 CREATE TABLE IF NOT EXISTS curated.erasmus_mobility AS SELECT * FROM staging.erasmus_mobility LIMIT 0;
+ALTER TABLE curated.erasmus_mobility ADD COLUMN IF NOT EXISTS ec_academic_year VARCHAR;
 
 -- One row per load of an open-data file: what was read, kept, dropped and held back.
 CREATE TABLE IF NOT EXISTS meta.erasmus_loads (
