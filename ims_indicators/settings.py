@@ -141,7 +141,18 @@ def max_rows() -> int:
 
 
 def max_columns() -> int:
+    """Most columns accepted in a received file's header (or a workbook's used range)."""
     return int(_env("IMS_MAX_COLUMNS", "200"))
+
+
+def max_workbook_cells() -> int:
+    """Largest used range (rows x columns) of a received workbook's first sheet: the XLSX reader holds it whole."""
+    return int(_env("IMS_MAX_WORKBOOK_CELLS", "2000000"))
+
+
+def min_schools_per_year() -> int:
+    """Fewest schools scored in one academic year for comparisons between schools to mean anything."""
+    return int(_env("IMS_MIN_SCHOOLS_PER_YEAR", "2"))
 
 
 def reporting_date() -> str | None:

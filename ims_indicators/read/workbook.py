@@ -1,0 +1,149 @@
+"""Check an XLSX workbook's size by streaming its XML, before any reader allocates the sheet.
+
+calamine (like any dense reader) allocates the first sheet's whole used rectangle: one cell at ``ET4000000``
+in a 4.8 KB file asks for 19 GB and aborts the process. So the first sheet's cells are walked here with
+expat (constant memory, stopping at the first limit passed) and the file is refused with a message when
+its used rectangle, its rows or its columns pass the limits. The ``<dimension>`` element is not trusted:
+it may be absent or lie; cell positions are taken from each cell's ``r`` attribute, or counted where a
+row or cell has none (as the spreadsheet applications do).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from xml.parsers import expat
+
+from ims_indicators import settings
+from ims_indicators.errors import InputRefused
+from ims_indicators.read.limits import check_column_count, check_row_count
+
+CHUNK = 1 << 20
+META_PART_BYTES = 16 << 20  # workbook.xml and its relationships: a few KB in any real workbook
+SHARED_STRING_BYTES_PER_CELL = 100  # the shared strings are held whole by the reader: bounded like the cells
+_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
+
+
+class _Stop(Exception):
+    """A limit was passed: stop parsing."""
+
+
+@dataclass
+class SheetSize:
+    rows: int = 0  # last used row (1-based)
+    columns: int = 0  # last used column (1-based)
+    cells: int = 0  # cells present in the XML
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _check_size(name: str, size: SheetSize, header_rows: int) -> None:
+    check_row_count(name, size.rows, slack=header_rows)
+    check_column_count(name, size.columns)
+    limit = settings.max_workbook_cells()
+    if size.rows * size.columns > limit:
+        raise InputRefused(name, f"the first sheet's used range is {size.rows:,} rows x {size.columns:,} columns "
+                                 f"({size.rows * size.columns:,} cells), the limit is {limit:,} "
+                                 "(IMS_MAX_WORKBOOK_CELLS); expected the data in a compact range, or a CSV file")
+
+
+def sheet_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 0) -> SheetSize:
+    """The used range of one worksheet part, streamed; refuses (InputRefused) as soon as a limit is passed."""
+    size = SheetSize()
+    row, col = 0, 0
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal row, col
+        local = _local(tag)
+        if local == "row":
+            r = attrs.get("r", "")
+            row = int(r) if r.isdigit() else row + 1
+            col = 0
+        elif local == "c":
+            m = _REF.match(attrs.get("r", ""))
+            if m:
+                col, row = _column_number(m.group(1)), int(m.group(2))
+            else:
+                col += 1
+            size.cells += 1
+            grew = row > size.rows or col > size.columns
+            size.rows, size.columns = max(size.rows, row), max(size.columns, col)
+            if grew:
+                _check_size(name, size, header_rows)
+
+    parser.StartElementHandler = start
+    try:
+        with zf.open(member) as fh:
+            while chunk := fh.read(CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise InputRefused(name, f"the workbook's sheet XML is broken ({expat.ErrorString(exc.code)} at line "
+                                 f"{exc.lineno}); expected an XLSX saved by a spreadsheet application") from None
+    return size
+
+
+def _first_sheet(zf: zipfile.ZipFile, names: set[str]) -> list[str]:
+    """The part of the workbook's first sheet (the one the reader opens); every worksheet part if unsure."""
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    try:
+        if any(zf.getinfo(p).file_size > META_PART_BYTES for p in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")):
+            return sheets
+        first: list[str] = []
+        targets: dict[str, str] = {}
+        wb = expat.ParserCreate(namespace_separator="}")
+        wb.StartElementHandler = lambda tag, a: first.append(
+            next((v for k, v in a.items() if _local(k) == "id"), "")) if _local(tag) == "sheet" and not first else None
+        wb.Parse(zf.read("xl/workbook.xml"), True)
+        rels = expat.ParserCreate(namespace_separator="}")
+        rels.StartElementHandler = lambda tag, a: targets.setdefault(a.get("Id", ""), a.get("Target", "")) \
+            if _local(tag) == "Relationship" else None
+        rels.Parse(zf.read("xl/_rels/workbook.xml.rels"), True)
+        target = targets[first[0]]
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        return [part] if part in names else sheets
+    except (KeyError, IndexError, expat.ExpatError):
+        return sheets
+
+
+def check_workbook(path: Path, header_rows: int = 0) -> None:
+    """Refuse a workbook that is not an XLSX zip, inflates past ``IMS_MAX_FILE_BYTES`` (zip bombs), or whose first
+    sheet's used range passes the row, column or cell limits; nothing is allocated by the sheet's size."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > settings.max_file_bytes():
+                raise InputRefused(path.name, f"the workbook inflates to {total:,} bytes; at most "
+                                              f"{settings.max_file_bytes():,} are accepted (IMS_MAX_FILE_BYTES)")
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names:
+                raise InputRefused(path.name, "the zip holds no Excel workbook (no xl/workbook.xml); expected an "
+                                              "XLSX file")
+            strings = next((i.file_size for i in infos if i.filename == "xl/sharedStrings.xml"), 0)
+            cap = settings.max_workbook_cells() * SHARED_STRING_BYTES_PER_CELL
+            if strings > cap:
+                raise InputRefused(path.name, f"the workbook's shared strings inflate to {strings:,} bytes, the limit "
+                                              f"is {cap:,} ({SHARED_STRING_BYTES_PER_CELL} per cell of "
+                                              "IMS_MAX_WORKBOOK_CELLS)")
+            for member in _first_sheet(zf, names):
+                sheet_size(zf, member, path.name, header_rows)
+    except zipfile.BadZipFile:
+        raise InputRefused(path.name, "the workbook cannot be opened (not a valid XLSX zip)") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, zlib.error) as exc:
+        raise InputRefused(path.name, f"the workbook cannot be opened ({type(exc).__name__}: {exc}); expected a "
+                                      "valid XLSX zip") from None
