@@ -21,6 +21,7 @@ from ims_indicators import settings
 from ims_indicators.contracts import Contract, header_map, normalise_header
 from ims_indicators.errors import InputRefused
 from ims_indicators.read import sniff
+from ims_indicators.read.received import check_received
 from ims_indicators.read.limits import check_column_count, check_row_count
 from ims_indicators.read.workbook import check_workbook
 from ims_indicators.warehouse import quote_ident
@@ -225,6 +226,7 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, im
 
 def load_raw(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
     """Load a CSV or XLSX submission as text cells (refuses what cannot be read as a table)."""
+    check_received(path)  # a link, pipe or device is never opened
     size = path.stat().st_size
     if size == 0:
         raise InputRefused(path.name, "the file is empty; expected a header row and data rows", row=1)
