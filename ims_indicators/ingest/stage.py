@@ -203,7 +203,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
             status = "rejected" if prior["status"] == "rejected" else "unchanged"
             return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
                                     prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
-        typed, rows_in, failures = read_submission(con, path, key.dataset, school_id=key.school_id,
+        typed, rows_in, failures, repairs = read_submission(con, path, key.dataset, school_id=key.school_id,
                                                    academic_year=key.academic_year)
     except InputRefused as exc:
         return record_rejection(con, path, key, sha, str(exc), source)
@@ -213,7 +213,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
         return record_rejection(con, path, key, sha, str(InputRefused(path.name, expected)), source)
     try:
         stored = keep_received(path, key, sha)
-        _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source)
+        _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source, repairs)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {typed}")
     quarantined = len({f["source_row"] for f in failures})
@@ -222,7 +222,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
 
 
 def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey, sub_id: str, path: Path,
-                  stored: Path, sha: str, rows_in: int, failures: list[dict], source: str) -> None:
+                  stored: Path, sha: str, rows_in: int, failures: list[dict], source: str,
+                  repairs: str | None = None) -> None:
     spec = contract(key.dataset)
     cols = spec.names
     select, params = [], {"sub_id": sub_id}
@@ -236,10 +237,10 @@ def _write_staged(con: duckdb.DuckDBPyConnection, typed: str, key: SubmissionKey
     now = dt.datetime.now()  # read-stage failures arrive with person references already pseudonymised
     with transaction(con):
         con.execute("""INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source,
-                       file_name, stored_path, sha256, received_at, status, rows_in, rows_quarantined)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)""",
+                       file_name, stored_path, sha256, received_at, status, rows_in, rows_quarantined, repairs)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?, ?)""",
                     [sub_id, key.dataset, key.school_id, key.academic_year, source, path.name, relative_to_home(stored), sha,
-                     received_at(stored), rows_in, len({f["source_row"] for f in failures})])
+                     received_at(stored), rows_in, len({f["source_row"] for f in failures}), repairs])
         con.execute(f"""INSERT INTO staging.{key.dataset} (submission_id, source_row, {', '.join(map(quote_ident, cols))})
                         SELECT $sub_id, source_row, {', '.join(select)} FROM {typed}""", params)
         if failures:

@@ -22,6 +22,7 @@ from ims_indicators.contracts import Contract, header_map, normalise_header
 from ims_indicators.errors import InputRefused
 from ims_indicators.read import sniff
 from ims_indicators.read.received import check_received
+from ims_indicators.read.repair import repair_cells, repair_header
 from ims_indicators.read.limits import check_column_count, check_row_count
 from ims_indicators.read.workbook import check_workbook
 from ims_indicators.warehouse import quote_ident
@@ -42,6 +43,7 @@ class RawTable:
     decimal_comma: bool = False
     unreadable: list[dict] = field(default_factory=list)  # lines the CSV parser could not split
     rows: int = 0  # data rows in the table
+    repaired: int = 0  # cells whose double-encoded UTF-8 was repaired
 
 
 def _find_header(rows: list[list[str]], contract: Contract, file: str) -> tuple[int, dict[int, str]]:
@@ -111,7 +113,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
         raise InputRefused(path.name, "the file is empty; expected a header row and data rows", row=1)
     delimiter = sniff.detect_delimiter(lines)
     rows = [sniff.split_line(ln, delimiter) for ln in lines[:HEADER_SEARCH_ROWS]]
-    header_idx, mapping = _find_header(rows, contract, path.name)
+    header_idx, mapping = _find_header(repair_header(rows), contract, path.name)
     _check_required(mapping, contract, path.name, header_idx + 1, implied)
     n_fields = len(rows[header_idx])
     if not any(ln.strip() for ln in lines[header_idx + 1:]) and path.stat().st_size <= sniff.SAMPLE_BYTES:
@@ -209,7 +211,8 @@ def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, im
     texts = [[_cell_text(v) for v in row] for row in cells]
     if not any(any(r) for r in texts):
         raise InputRefused(path.name, "the first sheet is empty; expected a header row and data rows", row=1)
-    header_idx, mapping = _find_header([[c or "" for c in r] for r in texts], contract, path.name)
+    header_idx, mapping = _find_header(repair_header([[c or "" for c in r] for r in texts[:HEADER_SEARCH_ROWS]]),
+                                       contract, path.name)
     _check_required(mapping, contract, path.name, header_idx + 1, implied)
     data = {"source_row": list(range(header_idx + 2, len(texts) + 1))}
     for pos, col in mapping.items():
@@ -245,6 +248,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     table.rows = con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
     check_row_count(path.name, table.rows)
     _drop_blank_and_totals(con, table, contract)
+    table.repaired = repair_cells(con, table.name, table.columns)
     return table
 
 

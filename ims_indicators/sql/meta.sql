@@ -19,8 +19,10 @@ CREATE TABLE IF NOT EXISTS meta.submissions (
     reason           VARCHAR,
     rows_in          BIGINT,
     rows_quarantined BIGINT,
-    superseded_by    VARCHAR
+    superseded_by    VARCHAR,
+    repairs          VARCHAR           -- what the reader repaired, e.g. 'mojibake repaired in 3 cells'
 );
+ALTER TABLE meta.submissions ADD COLUMN IF NOT EXISTS repairs VARCHAR;  -- warehouses made before the column
 
 -- Rows held back, with the rule they broke and a sentence a steward understands.
 CREATE TABLE IF NOT EXISTS meta.quarantine (
