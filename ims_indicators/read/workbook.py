@@ -20,16 +20,12 @@ from xml.parsers import expat
 
 from ims_indicators import settings
 from ims_indicators.errors import InputRefused
-from ims_indicators.read.limits import check_column_count, check_row_count
+from ims_indicators.read.limits import check_column_count
 
 CHUNK = 1 << 20
 META_PART_BYTES = 16 << 20  # workbook.xml and its relationships: a few KB in any real workbook
 SHARED_STRING_BYTES_PER_CELL = 100  # the shared strings are held whole by the reader: bounded like the cells
 _REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
-
-
-class _Stop(Exception):
-    """A limit was passed: stop parsing."""
 
 
 @dataclass
@@ -51,23 +47,29 @@ def _local(name: str) -> str:
 
 
 def _check_size(name: str, size: SheetSize, header_rows: int) -> None:
-    check_row_count(name, size.rows, slack=header_rows)
-    check_column_count(name, size.columns)
+    """Refuse as soon as the range seen so far passes the row or cell limit (each message says 'reaches': the
+    sheet may go further, and is not read further)."""
+    rows = settings.max_rows() + header_rows
+    if size.rows > rows:
+        raise InputRefused(name, f"the first sheet reaches row {size.rows:,}, the limit is {rows:,} rows "
+                                 "(IMS_MAX_ROWS and a few title rows)")
     limit = settings.max_workbook_cells()
     if size.rows * size.columns > limit:
-        raise InputRefused(name, f"the first sheet's used range is {size.rows:,} rows x {size.columns:,} columns "
+        raise InputRefused(name, f"the first sheet's used range reaches {size.rows:,} rows x {size.columns:,} columns "
                                  f"({size.rows * size.columns:,} cells), the limit is {limit:,} "
                                  "(IMS_MAX_WORKBOOK_CELLS); expected the data in a compact range, or a CSV file")
 
 
 def sheet_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 0) -> SheetSize:
-    """The used range of one worksheet part, streamed; refuses (InputRefused) as soon as a limit is passed."""
+    """The used range of one worksheet part, streamed; refuses (InputRefused) as soon as a limit is passed
+    (a row wider than ``IMS_MAX_COLUMNS`` is counted to its end, so the refusal states its true width)."""
     size = SheetSize()
     row, col = 0, 0
+    wide = False
     parser = expat.ParserCreate(namespace_separator="}")
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        nonlocal row, col
+        nonlocal row, col, wide
         local = _local(tag)
         if local == "row":
             r = attrs.get("r", "")
@@ -84,8 +86,14 @@ def sheet_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 0
             size.rows, size.columns = max(size.rows, row), max(size.columns, col)
             if grew:
                 _check_size(name, size, header_rows)
+                wide = wide or size.columns > settings.max_columns()
+
+    def end(tag: str) -> None:
+        if wide and _local(tag) == "row":
+            check_column_count(name, size.columns)
 
     parser.StartElementHandler = start
+    parser.EndElementHandler = end
     try:
         with zf.open(member) as fh:
             while chunk := fh.read(CHUNK):
@@ -94,6 +102,7 @@ def sheet_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 0
     except expat.ExpatError as exc:
         raise InputRefused(name, f"the workbook's sheet XML is broken ({expat.ErrorString(exc.code)} at line "
                                  f"{exc.lineno}); expected an XLSX saved by a spreadsheet application") from None
+    check_column_count(name, size.columns)
     return size
 
 

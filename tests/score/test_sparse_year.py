@@ -57,5 +57,5 @@ def test_back_filled_year_through_the_real_pipeline(demo_home, tmp_path):
     with duckdb.connect(str(home / "data" / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT school_id, reasons FROM marts.label_results "
                            "WHERE academic_year = '2018/19'").fetchall()
-    assert [r[0] for r in rows] == [school]
-    assert "fewer than the 2 that comparisons between schools need" in rows[0][1]
+    assert school in [r[0] for r in rows]  # every registry school has a row for the year; one has data
+    assert all("fewer than the 2 that comparisons between schools need" in r[1] for r in rows)
