@@ -26,6 +26,12 @@ CHUNK = 1 << 20
 META_PART_BYTES = 16 << 20  # workbook.xml and its relationships: a few KB in any real workbook
 SHARED_STRING_BYTES_PER_CELL = 100  # the shared strings are held whole by the reader: bounded like the cells
 _REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')  # as Excel, LibreOffice and openpyxl write cells
+_UNSURE = (b":c ", b":c>", b":c/", b"<c\t", b"<c\n", b"<c\r")  # prefixed tags, odd spacing: parse exactly
+
+
+class _Unsure(Exception):
+    """The fast scan cannot vouch for the range: parse the sheet exactly."""
 
 
 @dataclass
@@ -46,14 +52,17 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
+def _limits(header_rows: int) -> tuple[int, int, int]:
+    return settings.max_rows() + header_rows, settings.max_workbook_cells(), settings.max_columns()
+
+
 def _check_size(name: str, size: SheetSize, header_rows: int) -> None:
     """Refuse as soon as the range seen so far passes the row or cell limit (each message says 'reaches': the
     sheet may go further, and is not read further)."""
-    rows = settings.max_rows() + header_rows
+    rows, limit, _ = _limits(header_rows)
     if size.rows > rows:
         raise InputRefused(name, f"the first sheet reaches row {size.rows:,}, the limit is {rows:,} rows "
                                  "(IMS_MAX_ROWS and a few title rows)")
-    limit = settings.max_workbook_cells()
     if size.rows * size.columns > limit:
         raise InputRefused(name, f"the first sheet's used range reaches {size.rows:,} rows x {size.columns:,} columns "
                                  f"({size.rows * size.columns:,} cells), the limit is {limit:,} "
@@ -62,34 +71,73 @@ def _check_size(name: str, size: SheetSize, header_rows: int) -> None:
 
 def sheet_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 0) -> SheetSize:
     """The used range of one worksheet part, streamed; refuses (InputRefused) as soon as a limit is passed
-    (a row wider than ``IMS_MAX_COLUMNS`` is counted to its end, so the refusal states its true width)."""
+    (a row wider than ``IMS_MAX_COLUMNS`` is counted to its end, so the refusal states its true width).
+
+    Fast path: each cell's ``<c r="B7"`` found by a regular expression, chunk by chunk. Where any cell is written
+    otherwise (no ``r`` or not first, a namespace prefix, odd spacing) or a tag is too long to hold, the sheet is
+    parsed element by element instead.
+    """
+    size = SheetSize()
+    carry = b""
+    try:
+        with zf.open(member) as fh:
+            while chunk := fh.read(CHUNK):
+                data = carry + chunk
+                cut = data.rfind(b">") + 1
+                data, carry = data[:cut], data[cut:]
+                if len(carry) > CHUNK:
+                    raise _Unsure
+                refs = _CELL_REF.findall(data)
+                if len(refs) != data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/") or any(
+                        u in data for u in _UNSURE):
+                    raise _Unsure
+                if not refs:
+                    continue
+                size.cells += len(refs)
+                letters, numbers = zip(*refs)
+                last = max(set(letters), key=lambda c: (len(c), c))
+                size.rows, size.columns = max(size.rows, max(map(int, numbers))), \
+                    max(size.columns, _column_number(last.decode()))
+                _check_size(name, size, header_rows)
+                if size.columns > settings.max_columns():
+                    raise _Unsure  # the exact parse counts the widest row to its end, for a true message
+    except _Unsure:
+        return _exact_size(zf, member, name, header_rows)
+    check_column_count(name, size.columns)
+    return size
+
+
+def _exact_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 0) -> SheetSize:
+    """The used range by an XML parse of every element (exact, slower): for sheets the fast scan is unsure of."""
     size = SheetSize()
     row, col = 0, 0
     wide = False
-    parser = expat.ParserCreate(namespace_separator="}")
+    max_rows, max_cells, max_columns = _limits(header_rows)
+    parser = expat.ParserCreate()  # no namespace processing: tags as written, 'c' or 'x:c'
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         nonlocal row, col, wide
-        local = _local(tag)
-        if local == "row":
+        if tag == "v" or tag == "f":  # noqa: PLR1714 - the most frequent elements leave first
+            return
+        if tag == "row" or tag.endswith(":row"):
             r = attrs.get("r", "")
             row = int(r) if r.isdigit() else row + 1
             col = 0
-        elif local == "c":
+        elif tag == "c" or tag.endswith(":c"):
             m = _REF.match(attrs.get("r", ""))
             if m:
                 col, row = _column_number(m.group(1)), int(m.group(2))
             else:
                 col += 1
             size.cells += 1
-            grew = row > size.rows or col > size.columns
-            size.rows, size.columns = max(size.rows, row), max(size.columns, col)
-            if grew:
-                _check_size(name, size, header_rows)
-                wide = wide or size.columns > settings.max_columns()
+            if row > size.rows or col > size.columns:
+                size.rows, size.columns = max(size.rows, row), max(size.columns, col)
+                if size.rows > max_rows or size.rows * size.columns > max_cells:
+                    _check_size(name, size, header_rows)
+                wide = wide or size.columns > max_columns
 
     def end(tag: str) -> None:
-        if wide and _local(tag) == "row":
+        if wide and (tag == "row" or tag.endswith(":row")):
             check_column_count(name, size.columns)
 
     parser.StartElementHandler = start
