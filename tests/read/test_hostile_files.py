@@ -261,3 +261,17 @@ def test_a_folder_link_inside_data_raw_cannot_lead_outside(home: Path, tmp_path_
     linked = home / "data" / "raw" / "staffing" / "staff.csv"  # a regular file, reached through a linked folder
     result, recorded = stage(home, linked)
     assert result.status == "rejected" and "lies outside" in result.reason and recorded == []
+
+
+def test_the_erasmus_reader_refuses_links_and_pipes_unopened(tmp_path: Path) -> None:
+    from ims_indicators.erasmus.load import discover as erasmus_discover
+    from ims_indicators.erasmus.load import load_file
+
+    folder = tmp_path / "erasmus"
+    folder.mkdir()
+    link = fx.symlink(folder / "ka1.csv", Path("/etc/passwd"))
+    pipe = fx.fifo(folder / "pipe.csv")
+    assert erasmus_discover([folder]) == [link, pipe]  # listed, so that they are refused with a message
+    for path in (link, pipe):
+        result = load_file(duckdb.connect(), path, fingerprint="unused")
+        assert result.status == "rejected" and "expected a regular file" in result.reason
