@@ -39,8 +39,8 @@ from ims_indicators import settings
 from ims_indicators.contracts import contract
 from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
 from ims_indicators.errors import InputRefused
-from ims_indicators.read.received import check_received, walk_received
 from ims_indicators.ingest.stage import SubmissionKey, keep_rejected, submission_id, relative_to_home
+from ims_indicators.read.received import check_received, walk_received
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
 SOURCE = "erasmus_open_data"

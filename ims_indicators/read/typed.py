@@ -78,18 +78,18 @@ def map_value(column: Column, text: str) -> str | None:
 # A number as written with ',' (or '.') as the decimal mark, '.' (or ',') grouping thousands in threes
 COMMA_FORM = r"[-+]?([1-9][0-9]{0,2}(\.[0-9]{3})+|[0-9]*)(,[0-9]+)?"
 DOT_FORM = r"[-+]?([1-9][0-9]{0,2}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?"
-LOCALES = ("comma", "dot")  # a column's decimal mark; None: each value by its own form, ambiguous ones held back
 
 
 def _clean_number(col: str) -> str:
-    return (f"replace(replace(replace(trim({quote_ident(col)}), ' ', ''), chr(160), ''), chr(8239), '')")
+    return f"replace(replace(replace(trim({quote_ident(col)}), ' ', ''), chr(160), ''), chr(8239), '')"
 
 
 def _number_forms(col: str) -> tuple[str, str, str]:
     """SQL booleans: the cell reads only with a decimal comma, only with a decimal dot, or both ways differently."""
     c = _clean_number(col)
     comma, dot = f"regexp_full_match({c}, '{COMMA_FORM}')", f"regexp_full_match({c}, '{DOT_FORM}')"
-    return f"({comma} AND NOT {dot})", f"({dot} AND NOT {comma})", f"({comma} AND {dot} AND regexp_matches({c}, '[.,]'))"
+    both = f"({comma} AND {dot} AND regexp_matches({c}, '[.,]'))"
+    return f"({comma} AND NOT {dot})", f"({dot} AND NOT {comma})", both
 
 
 def _number_sql(col: str, locale: str | None) -> str:
@@ -160,7 +160,8 @@ def _date_sql(col: str, formats: list[str]) -> str:
 
 @dataclass
 class Profile:
-    """What a scan of the text cells tells: each number column's decimal mark, each date column's usual format, distinct values."""
+    """What a scan of the text cells tells: each number column's decimal mark, each date column's usual format,
+    the distinct categorical values."""
 
     number_locales: dict[str, str | None]  # column -> 'comma' | 'dot' | None (value by value)
     date_formats: dict[str, list[str]]

@@ -25,7 +25,7 @@ from ims_indicators.read.limits import check_column_count
 CHUNK = 1 << 20
 META_PART_BYTES = 16 << 20  # workbook.xml and its relationships: a few KB in any real workbook
 SHARED_STRING_BYTES_PER_CELL = 100  # the shared strings are held whole by the reader: bounded like the cells
-_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
+_REF = re.compile(r"([A-Za-z]+)([0-9]+)$")  # any length: 'A99999999' is a far row, not a cell without r
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')  # as Excel, LibreOffice and openpyxl write cells
 _UNSURE = (b":c ", b":c>", b":c/", b"<c\t", b"<c\n", b"<c\r")  # prefixed tags, odd spacing: parse exactly
 
@@ -117,7 +117,7 @@ def _exact_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         nonlocal row, col, wide
-        if tag == "v" or tag == "f":  # noqa: PLR1714 - the most frequent elements leave first
+        if tag == "v" or tag == "f":
             return
         if tag == "row" or tag.endswith(":row"):
             r = attrs.get("r", "")
@@ -126,7 +126,7 @@ def _exact_size(zf: zipfile.ZipFile, member: str, name: str, header_rows: int = 
         elif tag == "c" or tag.endswith(":c"):
             m = _REF.match(attrs.get("r", ""))
             if m:
-                col, row = _column_number(m.group(1)), int(m.group(2))
+                col, row = _column_number(m.group(1).upper()), int(m.group(2))
             else:
                 col += 1
             size.cells += 1

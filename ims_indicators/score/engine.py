@@ -319,8 +319,8 @@ def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = No
                           for u in range(len(codes))]
     else:
         out["decision"] = None
-        out["reasons"] = ["; ".join(([] if k else [f"screened out: data availability {a:.0%} below "
-                                                   f"{model.screen.threshold:.0%}"]) + ([few] if few else []))
+        screened = "screened out: data availability {:.0%} below " + f"{model.screen.threshold:.0%}"
+        out["reasons"] = ["; ".join(([] if k else [screened.format(a)]) + ([few] if few else []))
                           for k, a in zip(prepared.kept, prepared.availability)]
     out["availability"] = prepared.availability
     out["imputed"] = [";".join(np.array(tree.indicators)[m]) for m in prepared.imputed]

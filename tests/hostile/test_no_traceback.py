@@ -122,6 +122,6 @@ def test_ims_ingest_of_every_hostile_fixture_in_one_folder(home: Path) -> None:
     for make in HOSTILE.values():
         make(folder)
     done = subprocess.run([sys.executable, "-m", "ims_indicators.cli", "ingest", str(home / "data" / "raw")],
-                          capture_output=True, text=True, timeout=600)
+                          check=False, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout, done.stderr[-3000:]
     assert done.stderr.count("refused:") >= 7
