@@ -19,8 +19,8 @@ CREATE TABLE IF NOT EXISTS meta.submissions (
     reason           VARCHAR,
     rows_in          BIGINT,
     rows_quarantined BIGINT,
-    superseded_by    VARCHAR,
-    repairs          VARCHAR           -- what the reader repaired, e.g. 'mojibake repaired in 3 cells'
+    repairs          VARCHAR,          -- what the reader repaired, e.g. 'mojibake repaired in 3 cells'
+    superseded_by    VARCHAR
 );
 ALTER TABLE meta.submissions ADD COLUMN IF NOT EXISTS repairs VARCHAR;  -- warehouses made before the column
 
