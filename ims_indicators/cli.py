@@ -128,6 +128,7 @@ def rebuild(
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock
     from ims_indicators.rebuild import rebuild as run_rebuild
+    from ims_indicators.score.model import ScoreError
 
     try:
         with writer_lock("ims rebuild", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
@@ -135,6 +136,8 @@ def rebuild(
             report, marts = run_rebuild(marts=compute_marts)
     except WarehouseBusy as exc:
         fail(str(exc))
+    except ScoreError as exc:  # e.g. nothing to score in an empty data/raw: the old warehouse stays in place
+        fail(f"the rebuild stopped at the label scores, nothing was swapped in: {exc}")
     summary = {**report.summary(), "marts": marts}
     if as_json:
         print_json(summary)

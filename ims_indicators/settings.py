@@ -141,6 +141,7 @@ def max_rows() -> int:
 
 
 def max_columns() -> int:
+    """Most columns accepted in a received file's header (or a workbook's used range)."""
     return int(_env("IMS_MAX_COLUMNS", "200"))
 
 
@@ -148,6 +149,16 @@ def validate_sql_rows() -> int:
     """Submissions with more rows than this are validated by the suite compiled to SQL (validate/compile.py),
     smaller ones by Great Expectations (with Data Docs). ``IMS_VALIDATE_SQL_ROWS``; open data always uses SQL."""
     return int(_env("IMS_VALIDATE_SQL_ROWS", "50000"))
+
+
+def max_workbook_cells() -> int:
+    """Largest used range (rows x columns) of a received workbook's first sheet: the XLSX reader holds it whole."""
+    return int(_env("IMS_MAX_WORKBOOK_CELLS", "2000000"))
+
+
+def min_schools_per_year() -> int:
+    """Fewest schools scored in one academic year for comparisons between schools to mean anything."""
+    return int(_env("IMS_MIN_SCHOOLS_PER_YEAR", "2"))
 
 
 def reporting_date() -> str | None:

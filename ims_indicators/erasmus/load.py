@@ -40,6 +40,7 @@ from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout, repair
 from ims_indicators.errors import InputRefused
 from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
 from ims_indicators.submissions import SubmissionKey, submission_id
+from ims_indicators.read.received import check_received, walk_received
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
 SQL = "ims_indicators.erasmus.sql"
@@ -363,6 +364,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str,
               progress: Progress | None = None) -> FileResult:
     """Load one open-data file (the registry must be prepared: :func:`prepare_registry`)."""
     started = time.perf_counter()
+    try:
+        check_received(path)  # a link, pipe or device is refused unopened: never read, copied or recorded
+    except InputRefused as exc:
+        return FileResult(path.name, "rejected", f"unreadable.{path.name}", "", str(exc))
     sha = submissions.sha256_file(path, (lambda f: progress(f"{path.name}: checksum", f)) if progress else None)
     file_sid = _file_submission_id(sha)
     prior = con.execute("""SELECT summary FROM meta.erasmus_loads WHERE sha256 = ? AND registry_fingerprint = ?
@@ -418,9 +423,8 @@ def discover(paths: list[Path]) -> list[Path]:
     """Files as given; folders expanded into their .csv/.txt/.tsv files (sorted)."""
     found: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            found.extend(f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in SUFFIXES
-                         and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        if p.is_dir() and not p.is_symlink():
+            found.extend(walk_received(p, SUFFIXES))  # links, pipes, devices listed: load_file refuses them
         else:
             found.append(p)
     return found

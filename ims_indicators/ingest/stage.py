@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ims_indicators.contracts import CONTRACTS, SLUG, YEAR_SLUG, canonical_year,
 from ims_indicators.errors import InputRefused
 from ims_indicators.ingest.pseudonym import hmac_sql
 from ims_indicators.read import read_submission
+from ims_indicators.read.received import check_received, unopenable, walk_received
 from ims_indicators.submissions import SOURCE_SCHOOL, SubmissionKey, submission_id
 from ims_indicators.warehouse import quote_ident, transaction
 
@@ -104,13 +106,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
 
     The same bytes for the same key again change nothing (status ``unchanged``).
     """
-    try:
-        sha = submissions.sha256_file(path)
-    except OSError as exc:  # gone or unreadable: nothing to keep or record, but say so (never a traceback)
-        reason = InputRefused(path.name, f"the file cannot be opened ({exc.strerror or type(exc).__name__}); "
-                                         "expected a readable file")
+    try:  # a link, pipe, device or unreadable file is refused unopened: never read, copied or recorded
+        raw = settings.raw_dir()
+        check_received(path, raw if path.absolute().is_relative_to(raw) else None)
+        try:
+            sha = submissions.sha256_file(path)
+        except OSError as exc:
+            raise unopenable(path, exc) from None
+    except InputRefused as exc:
         return SubmissionResult(f"unreadable.{path.name}", dataset, school_id, academic_year, path.name, "rejected",
-                                str(reason))
+                                str(exc))
     key: SubmissionKey | None = None
     try:
         key = resolve_key(path, dataset, school_id, academic_year)
@@ -119,7 +124,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
             status = "rejected" if prior["status"] == "rejected" else "unchanged"
             return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
                                     prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
-        typed, rows_in, failures = read_submission(con, path, key.dataset, school_id=key.school_id,
+        typed, rows_in, failures, repairs = read_submission(con, path, key.dataset, school_id=key.school_id,
                                                    academic_year=key.academic_year)
     except InputRefused as exc:
         return record_rejection(con, path, key, sha, str(exc), source)
@@ -129,7 +134,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
         return record_rejection(con, path, key, sha, str(InputRefused(path.name, expected)), source)
     try:
         stored = submissions.keep_received(path, raw_folder(key), sha)
-        _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source)
+        _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source, repairs)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {typed}")
     quarantined = len({f["source_row"] for f in failures})
@@ -167,14 +172,19 @@ def discover(paths: list[Path]) -> list[Path]:
     """Expand folders into their data files, the registry first, then in a stable order."""
     found: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            found.extend(f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
-                         and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts))
+        if p.is_dir() and not p.is_symlink():
+            found.extend(walk_received(p, DATA_SUFFIXES))  # links, pipes, devices listed: stage_file refuses them
         else:
             found.append(p)
     # the registry first; then in the order the files were received (a later file for a key supersedes)
-    return sorted(found, key=lambda f: (0 if resolve_dataset_hint(f) == "schools" else 1, f.stat().st_mtime_ns,
-                                        str(f)))
+    return sorted(found, key=lambda f: (0 if resolve_dataset_hint(f) == "schools" else 1, _mtime_ns(f), str(f)))
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return os.lstat(path).st_mtime_ns  # never follows a link
+    except OSError:
+        return 0
 
 
 def resolve_dataset_hint(path: Path) -> str | None:

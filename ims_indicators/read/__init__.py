@@ -8,12 +8,14 @@ import duckdb
 
 from ims_indicators.contracts import contract
 from ims_indicators.read.raw import RawTable, load_raw
+from ims_indicators.read.repair import describe
 from ims_indicators.read.typed import type_rows
 
 
 def read_submission(con: duckdb.DuckDBPyConnection, path: Path, dataset: str, *, school_id: str | None = None,
-                    academic_year: str | None = None) -> tuple[str, int, list[dict]]:
-    """Read one file as ``dataset``: (temp table of typed rows, data rows received, read-stage failures).
+                    academic_year: str | None = None) -> tuple[str, int, list[dict], str | None]:
+    """Read one file as ``dataset``: (temp table of typed rows, data rows received, read-stage failures,
+    repairs made such as "mojibake repaired in 3 cells" or None).
 
     Raises :class:`~ims_indicators.errors.InputRefused` when the file cannot be read as the dataset.
     """
@@ -30,7 +32,7 @@ def read_submission(con: duckdb.DuckDBPyConnection, path: Path, dataset: str, *,
         from ims_indicators.errors import InputRefused
 
         raise InputRefused(path.name, "the file has a header but no data rows; expected at least one row", row=2)
-    return typed, rows_in, raw.unreadable + failures
+    return typed, rows_in, raw.unreadable + failures, describe(raw.repaired)
 
 
 __all__ = ["read_submission"]

@@ -1,4 +1,4 @@
-"""Limits every reader applies before it reads a file's rows (one check, one message, in both readers)."""
+"""The size limits every reader applies, each with one true message (the count found and the limit)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from ims_indicators.errors import InputRefused
 
 
 def check_column_count(path_name: str, n: int) -> None:
-    """Refuse a header wider than ``IMS_MAX_COLUMNS``: "N columns, the limit is M"."""
+    """Refuse a header (or a sheet's used range) wider than ``IMS_MAX_COLUMNS``; ``n`` is the true count."""
     limit = settings.max_columns()
     if n > limit:
-        raise InputRefused(path_name, f"{n} columns, the limit is {limit} (IMS_MAX_COLUMNS); expected a header "
-                                      "with the dataset's columns", row=1)
+        raise InputRefused(path_name, f"{n:,} columns, the limit is {limit:,} (IMS_MAX_COLUMNS)")
+
+
+def check_row_count(path_name: str, n: int, *, slack: int = 0) -> None:
+    """Refuse more than ``IMS_MAX_ROWS`` data rows (``slack``: title and header rows a sheet may add)."""
+    limit = settings.max_rows()
+    if n > limit + slack:
+        raise InputRefused(path_name, f"{n:,} rows, the limit is {limit:,} (IMS_MAX_ROWS)")

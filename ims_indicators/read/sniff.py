@@ -98,6 +98,32 @@ def sample_lines(path: Path, encoding: str, n: int = 60) -> list[str]:
     return (lines[:-1] if lines and not lines[-1] else lines)[:n]
 
 
+def count_fields(path: Path, encoding: str, delimiter: str, line_index: int) -> int:
+    """Fields on one line of the file (0-based among the lines :func:`sample_lines` gives), streamed: a header
+    longer than the sample is counted whole, so a refusal states its true width."""
+    token = re.compile(r'"|\r\n|\r|\n|' + re.escape(delimiter))
+    line, fields, quoted, last_cr = 0, 1, False, False
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        while chunk := fh.read(1 << 20):
+            if last_cr and chunk.startswith("\n"):
+                chunk = chunk[1:]
+            last_cr = chunk.endswith("\r")
+            if line == line_index and '"' not in chunk and "\n" not in chunk and "\r" not in chunk:
+                fields += chunk.count(delimiter)  # the usual case: no quotes, no line end in this chunk
+                continue
+            for m in token.finditer(chunk):  # line ends as sample_lines splits them (quotes or not)
+                t = m.group()
+                if t == '"':
+                    quoted = not quoted
+                elif t == delimiter:
+                    fields += line == line_index and not quoted
+                elif line == line_index:
+                    return fields
+                else:
+                    line, quoted = line + 1, False
+    return fields
+
+
 def detect_delimiter(lines: list[str]) -> str:
     """The delimiter that splits the sample into the most consistent number of fields (> 1)."""
     body = [ln for ln in lines if ln.strip()]

@@ -75,10 +75,79 @@ def map_value(column: Column, text: str) -> str | None:
     return t
 
 
-def _number_sql(col: str, decimal_comma: bool) -> str:
-    c = f"replace(replace(trim({quote_ident(col)}), ' ', ''), chr(160), '')"
-    cleaned = f"replace(replace({c}, '.', ''), ',', '.')" if decimal_comma else f"replace({c}, ',', '')"
-    return f"TRY_CAST({cleaned} AS DOUBLE)"
+# A number as written with ',' (or '.') as the decimal mark, '.' (or ',') grouping thousands in threes
+COMMA_FORM = r"[-+]?([1-9][0-9]{0,2}(\.[0-9]{3})+|[0-9]*)(,[0-9]+)?"
+DOT_FORM = r"[-+]?([1-9][0-9]{0,2}(,[0-9]{3})+|[0-9]*)(\.[0-9]+)?"
+
+
+def _clean_number(col: str) -> str:
+    return f"replace(replace(replace(trim({quote_ident(col)}), ' ', ''), chr(160), ''), chr(8239), '')"
+
+
+def _number_forms(col: str) -> tuple[str, str, str]:
+    """SQL booleans: the cell reads only with a decimal comma, only with a decimal dot, or both ways differently."""
+    c = _clean_number(col)
+    comma, dot = f"regexp_full_match({c}, '{COMMA_FORM}')", f"regexp_full_match({c}, '{DOT_FORM}')"
+    both = f"({comma} AND {dot} AND regexp_matches({c}, '[.,]'))"
+    return f"({comma} AND NOT {dot})", f"({dot} AND NOT {comma})", both
+
+
+def _number_sql(col: str, locale: str | None) -> str:
+    """The cell as a DOUBLE read with the column's decimal mark (None: by the value's own unambiguous form)."""
+    c = _clean_number(col)
+    as_comma = f"TRY_CAST(replace(replace({c}, '.', ''), ',', '.') AS DOUBLE)"
+    as_dot = f"TRY_CAST(replace({c}, ',', '') AS DOUBLE)"
+    comma_only, dot_only, ambiguous = _number_forms(col)
+    if locale == "comma":
+        return f"CASE WHEN regexp_full_match({c}, '{COMMA_FORM}') THEN {as_comma} END"
+    if locale == "dot":
+        return f"CASE WHEN regexp_full_match({c}, '{DOT_FORM}') THEN {as_dot} ELSE TRY_CAST({c} AS DOUBLE) END"
+    return (f"CASE WHEN {comma_only} THEN {as_comma} WHEN {dot_only} THEN {as_dot} WHEN {ambiguous} THEN NULL "
+            f"ELSE TRY_CAST({c} AS DOUBLE) END")
+
+
+def _number_locales(con: duckdb.DuckDBPyConnection, raw: RawTable, numeric: list[str]) -> dict[str, str | None]:
+    """Each number column's decimal mark, from the values that read only one way (``1.234,5``, ``0.25``, ``7,5``):
+    the column's own, else the file's, else the separator's convention (';' or tab: comma; ',': dot; XLSX cells
+    are numbers: dot). A column or file whose unambiguous values disagree gets None (value by value)."""
+    if not numeric:
+        return {}
+    exprs = []
+    for c in numeric:
+        comma_only, dot_only, _ = _number_forms(c)
+        exprs += [f"count(*) FILTER (WHERE {comma_only})", f"count(*) FILTER (WHERE {dot_only})"]
+    counts = con.execute(f"SELECT {', '.join(exprs)} FROM {raw.name}").fetchall()[0]
+    column: dict[str, str | None] = {}
+    undecided: list[str] = []
+    for k, c in enumerate(numeric):
+        n_comma, n_dot = counts[2 * k], counts[2 * k + 1]
+        if n_comma and n_dot:
+            column[c] = None
+        elif n_comma or n_dot:
+            column[c] = "comma" if n_comma else "dot"
+        else:
+            undecided.append(c)
+    seen = {v for v in column.values()}
+    if raw.delimiter is None:  # XLSX: numbers arrive as numbers, written with '.'; text cells speak per column
+        file_locale: str | None = "dot"
+    elif seen in ({"comma"}, {"dot"}):
+        file_locale = seen.pop()
+    elif not seen:
+        file_locale = {";": "comma", "\t": "comma", ",": "dot"}.get(raw.delimiter)
+    else:
+        file_locale = None
+    column.update({c: file_locale for c in undecided})
+    return column
+
+
+def ambiguous_number_reason(col: str, text: str) -> str:
+    """Why a cell such as ``4.209`` is held back: both readings, named."""
+    sep = "." if "." in text else ","
+    other = "," if sep == "." else "."
+    t = text.strip()
+    return (f"{col} {t!r} reads two ways: {t.replace(sep, '')} with {sep!r} grouping thousands, or "
+            f"{t.replace(other, '').replace(sep, '.')} with {sep!r} as the decimal mark; no other number in the "
+            f"column or file tells which (expected e.g. {t.replace(sep, '')} or a value with decimals)")
 
 
 def _date_sql(col: str, formats: list[str]) -> str:
@@ -91,9 +160,10 @@ def _date_sql(col: str, formats: list[str]) -> str:
 
 @dataclass
 class Profile:
-    """What one scan of the text cells tells: decimal mark, each date column's usual format, distinct values."""
+    """What a scan of the text cells tells: each number column's decimal mark, each date column's usual format,
+    the distinct categorical values."""
 
-    decimal_comma: bool
+    number_locales: dict[str, str | None]  # column -> 'comma' | 'dot' | None (value by value)
     date_formats: dict[str, list[str]]
     distinct: dict[str, list[str]]
 
@@ -104,10 +174,6 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
     dates = [c.name for c in cols if c.kind == "date"]
     categorical = [c.name for c in cols if c.kind in CATEGORICAL]
     exprs: list[str] = []
-    for c in numeric:
-        q = quote_ident(c)
-        exprs.append(f"count(*) FILTER (WHERE regexp_full_match(trim({q}), '-?[0-9.]*,[0-9]+'))")
-        exprs.append(f"count(*) FILTER (WHERE regexp_full_match(trim({q}), '-?[0-9,]*\\.[0-9]+'))")
     for c in dates:
         exprs.extend(f"count(TRY_STRPTIME(trim({quote_ident(c)}), '{fmt}'))" for fmt in DATE_FORMATS)
     # formats and decimal marks from the first rows; distinct categorical values over the whole table
@@ -119,21 +185,13 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
         for col, value in con.execute(f"SELECT DISTINCT col, v FROM (UNPIVOT (SELECT {cells} FROM {raw.name}) "
                                       "ON COLUMNS(*) INTO NAME col VALUE v)").fetchall():
             distinct[col].append(value)
-    n_comma = sum(values[0:2 * len(numeric):2])
-    n_dot = sum(values[1:2 * len(numeric):2])
-    if raw.delimiter is None:
-        decimal_comma = False
-    elif n_comma != n_dot:
-        decimal_comma = n_comma > n_dot
-    else:  # the European Excel convention: ';' because ',' is the decimal mark
-        decimal_comma = raw.delimiter in (";", "\t")
-    pos = 2 * len(numeric)
+    pos = 0
     date_formats = {}
     for c in dates:
         hits = values[pos:pos + len(DATE_FORMATS)]
         pos += len(DATE_FORMATS)
         date_formats[c] = [f for _, f in sorted(zip(hits, DATE_FORMATS), key=lambda hf: -hf[0])]
-    return Profile(decimal_comma, date_formats, distinct)
+    return Profile(_number_locales(con, raw, numeric), date_formats, distinct)
 
 
 def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, *, file: str,
@@ -145,7 +203,7 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     """
     present = set(raw.columns)
     profile = _profile(con, raw, contract)
-    raw.decimal_comma = profile.decimal_comma
+    raw.decimal_comma = "comma" in profile.number_locales.values()
     # inner query: each cell typed once (_t) beside its text (_r); outer query: defaults, fills and the errors list
     inner, select, checks = ["r.source_row"], ["source_row"], []
     bound: dict[str, object] = {}  # values go into the SQL as parameters, never as text
@@ -169,17 +227,21 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
             typed = (f"CAST(list_extract({param(mapped)}::VARCHAR[], list_position({param(received)}::VARCHAR[], "
                      f"{raw_cell})) AS {col.sql_type})")
         elif col.kind == "int":
-            num = _number_sql(col.name, raw.decimal_comma)
+            num = _number_sql(col.name, profile.number_locales[col.name])
             typed = f"CASE WHEN {num} = round({num}) THEN TRY_CAST({num} AS BIGINT) END"  # 1e300: not a BIGINT
         elif col.kind == "float":
-            typed = _number_sql(col.name, raw.decimal_comma)
+            typed = _number_sql(col.name, profile.number_locales[col.name])
         elif col.kind == "date":
             typed = _date_sql(col.name, profile.date_formats[col.name])
         else:
             typed = raw_cell
-        inner.append(f"{raw_cell} AS _r{i}, {typed} AS _t{i}")
-        if col.kind in EXPECTED:
-            checks.append(f"CASE WHEN _r{i} IS NOT NULL AND _t{i} IS NULL THEN '{col.name}' END")
+        ambiguous = "false"
+        if col.kind in ("int", "float") and profile.number_locales[col.name] is None:
+            ambiguous = _number_forms(col.name)[2]
+        inner.append(f"{raw_cell} AS _r{i}, {typed} AS _t{i}, coalesce({ambiguous}, false) AS _a{i}")
+        if col.kind in EXPECTED:  # '?col': the number reads two ways (reason names both)
+            checks.append(f"CASE WHEN _r{i} IS NOT NULL AND _a{i} THEN '?{col.name}' "
+                          f"WHEN _r{i} IS NOT NULL AND _t{i} IS NULL THEN '{col.name}' END")
         final = f"_t{i}"
         if col.default is not None:
             final = f"CASE WHEN _r{i} IS NULL THEN CAST({param(col.default)} AS {col.sql_type}) ELSE _t{i} END"
@@ -236,9 +298,13 @@ def _type_failures(con: duckdb.DuckDBPyConnection, typed: str, raw: RawTable, co
 
                 rec[col.name] = pseudonym(rec[col.name])
         for col in errors:
-            kind = contract.column(col).kind
-            out.append({"source_row": int(rec["source_row"]), "rule": f"read.type_{kind}", "column": col,
-                        "reason": f"{col} {_shown(rec[col])} is not {EXPECTED[kind]}",
+            if col.startswith("?"):
+                col = col[1:]
+                rule, reason = "read.number_locale", ambiguous_number_reason(col, str(rec[col]))
+            else:
+                kind = contract.column(col).kind
+                rule, reason = f"read.type_{kind}", f"{col} {_shown(rec[col])} is not {EXPECTED[kind]}"
+            out.append({"source_row": int(rec["source_row"]), "rule": rule, "column": col, "reason": reason,
                         "row_json": json.dumps({k: v for k, v in rec.items() if k != "source_row"}, default=str)})
     return out
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ims_indicators import settings
 from ims_indicators.score import steps
 from ims_indicators.score.aggregate import AggregationError, aggregate_tree
 from ims_indicators.score.model import DECISIONS, DataError, DecisionRule, ScoringModel, goalposts, target_worst
@@ -270,6 +271,17 @@ def reasons_for(model: ScoringModel, unit: int, scores: np.ndarray, gates: dict[
     return out
 
 
+def few_units_reason(n_kept: int) -> str | None:
+    """The reason every row of a cross-section gets when fewer schools are scored than comparisons need
+    (``IMS_MIN_SCHOOLS_PER_YEAR``): the year is still scored, never a crash, and the reader is told."""
+    least = settings.min_schools_per_year()
+    if n_kept >= least:
+        return None
+    return (f"only {n_kept} school(s) scored in this academic year, fewer than the {least} that comparisons between "
+            "schools need (IMS_MIN_SCHOOLS_PER_YEAR): min-max and rank scores and the robustness analysis compare "
+            "it with no peers")
+
+
 def snapshot_of_frame(df: pd.DataFrame, label: str) -> str:
     """A content hash naming the data a result was computed from."""
     text = df.to_csv(index=False, lineterminator="\n")
@@ -297,15 +309,18 @@ def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = No
     for node in tree.aggregates_top_down():
         out[node] = scores[:, tree.nodes.index(node)]
     out["rank"] = rank.to_numpy()
+    few = few_units_reason(int(prepared.kept.sum()))
     if model.decision is not None:
         codes = decision_codes(model, scores, gates)
         out["decision"] = [DECISIONS[c] for c in codes]
         out["reasons"] = ["; ".join(reasons_for(model, u, scores, gates, int(codes[u]), env,
-                                                bool(prepared.kept[u]), float(prepared.availability[u])))
+                                                bool(prepared.kept[u]), float(prepared.availability[u]))
+                                    + ([few] if few else []))
                           for u in range(len(codes))]
     else:
         out["decision"] = None
-        out["reasons"] = ["" if k else f"screened out: data availability {a:.0%} below {model.screen.threshold:.0%}"
+        screened = "screened out: data availability {:.0%} below " + f"{model.screen.threshold:.0%}"
+        out["reasons"] = ["; ".join(([] if k else [screened.format(a)]) + ([few] if few else []))
                           for k, a in zip(prepared.kept, prepared.availability)]
     out["availability"] = prepared.availability
     out["imputed"] = [";".join(np.array(tree.indicators)[m]) for m in prepared.imputed]

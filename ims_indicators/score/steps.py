@@ -220,6 +220,8 @@ def normalise(x: np.ndarray, method: str, p: NormaliseParams, target: np.ndarray
             s = np.where(d > 0, x - p.post_lo, p.post_hi - x) / (p.post_hi - p.post_lo)
             return lo + np.clip(s, 0.0, 1.0) * (hi - lo)
         y = x * d
+        if y.shape[-2] == 0:  # no unit left in this cross-section (e.g. a year with one screened-out school)
+            return y.copy()
         has = ~np.isnan(y)
         if method == "minmax":
             mn = np.nanmin(np.where(has, y, np.inf), axis=-2, keepdims=True)

@@ -18,7 +18,7 @@ MOB_HEADER = "school_id;academic_year;mobility_ref;direction;participant_type;ac
 
 def read(path: Path, dataset: str = "mobility", school: str | None = "charite-berlin", year: str | None = "2023/24"):
     con = duckdb.connect()
-    table, rows_in, failures = read_submission(con, path, dataset, school_id=school, academic_year=year)
+    table, rows_in, failures, _ = read_submission(con, path, dataset, school_id=school, academic_year=year)
     df = con.sql(f"SELECT * FROM {table} ORDER BY source_row").df()
     return df, rows_in, failures
 

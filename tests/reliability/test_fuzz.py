@@ -387,7 +387,7 @@ def test_received_text_never_becomes_sql(inbox: Path) -> None:
 
     path = inbox / "no_school_column.csv"
     path.write_text(STAFFING + "professor,3,1,0,0\n", encoding="utf-8")
-    table, _, _ = read_submission(con, path, "staffing", school_id="o'brien'); DROP TABLE meta.quarantine; --",
+    table, _, _, _ = read_submission(con, path, "staffing", school_id="o'brien'); DROP TABLE meta.quarantine; --",
                                   academic_year="2023/24")
     assert con.execute(f"SELECT DISTINCT school_id FROM {table}").fetchall() == [
         ("o'brien'); DROP TABLE meta.quarantine; --",)]

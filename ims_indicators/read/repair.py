@@ -1,0 +1,48 @@
+"""Repair double-encoded UTF-8 (``WallererstraÃŸe``, a header cell ``ï»¿School ID``) with ftfy.
+
+Only ftfy's encoding fix is applied (no other normalisation), and only where it is confident: text that merely
+contains an ``Ã`` is left as it came. Each distinct value is fixed once, however many rows hold it; the number
+of cells changed is recorded on the submission (``meta.submissions.repairs``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ims_indicators.warehouse import quote_ident
+
+BOM = "\ufeff"
+# a UTF-8 lead byte read as Windows-1252/Latin-1 followed by a continuation byte read the same way: the only
+# cells worth handing to ftfy (the SQL filter keeps the Python work to the few suspicious distinct values)
+SUSPECT = "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014" \
+          "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+
+
+def fix_text(text: str) -> str:
+    """``text`` with double-encoded UTF-8 undone where ftfy is sure, and a stray byte-order mark removed."""
+    import ftfy
+
+    return ftfy.fix_encoding(text).replace(BOM, "") if text else text
+
+
+def repair_header(rows: list[list[str]]) -> list[list[str]]:
+    """Header candidates with their cells repaired (so ``ï»¿School ID`` maps to ``school_id``)."""
+    return [[fix_text(cell).strip() for cell in row] for row in rows]
+
+
+def repair_cells(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> int:
+    """Fix double-encoded text in ``table``'s ``columns`` in place; returns the number of cells changed."""
+    changed = 0
+    for col in columns:
+        q = quote_ident(col)
+        values = [v for (v,) in con.execute(f"SELECT DISTINCT {q} FROM {table} WHERE regexp_matches({q}, ?)",
+                                            [SUSPECT]).fetchall()]
+        fixes = [(v, fixed) for v in values if (fixed := fix_text(v)) != v]
+        for old, new in fixes:
+            changed += con.execute(f"UPDATE {table} SET {q} = ? WHERE {q} = ?", [new, old]).fetchall()[0][0]
+    return changed
+
+
+def describe(cells: int) -> str | None:
+    """The note stored on the submission, or None when nothing was repaired."""
+    return f"mojibake repaired in {cells} cell{'s' if cells != 1 else ''}" if cells else None
