@@ -120,5 +120,5 @@ def test_the_column_limit_applies_with_one_true_message(registry, tmp_path: Path
     summary = load_erasmus(registry, [f])
     (result,) = summary["files"]
     assert result["status"] == "rejected"
-    assert f"{n} columns, the limit is 200 (IMS_MAX_COLUMNS)" in result["reason"]
+    assert f"{n:,} columns, the limit is 200 (IMS_MAX_COLUMNS)" in result["reason"]
     assert rows(registry, "SELECT status FROM meta.submissions") == [{"status": "rejected"}]
