@@ -172,6 +172,10 @@ from ims_indicators.survey.cli import survey_template_command  # noqa: E402 - li
 
 app.command("survey-template")(survey_template_command)
 
+from ims_indicators.collection.cli import template_command  # noqa: E402 - light: openpyxl inside the command
+
+app.command("template")(template_command)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
