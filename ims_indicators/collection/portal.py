@@ -258,6 +258,9 @@ def create_app() -> FastAPI:
     def get_audit(user: dict = Depends(who)):
         return state.audit_entries(user["school_id"] if user["role"] == "keyholder" else None)
 
+    from ims_indicators.collection.pages import register_pages
+
+    register_pages(app)
     return app
 
 
