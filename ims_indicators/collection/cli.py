@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,8 +13,8 @@ from ims_indicators.console import err, fail, out, print_json, print_table
 def template_command(
     dataset: Annotated[str, typer.Argument(help="Dataset of the template (see the contracts).")],
     out_path: Annotated[Path, typer.Option("--out", help="File (or folder) to write.")],
-    school: Annotated[Optional[str], typer.Option("--school", help="Pre-fill this school id.")] = None,
-    year: Annotated[Optional[str], typer.Option("--year", help="Pre-fill this academic year (2023/24).")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="Pre-fill this school id.")] = None,
+    year: Annotated[str | None, typer.Option("--year", help="Pre-fill this academic year (2023/24).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="xlsx (validated, with README) or csv (header only).")] = "xlsx",
 ) -> None:
     """Write a blank submission template generated from the dataset's contract."""
@@ -36,7 +36,7 @@ cycle_app = typer.Typer(no_args_is_help=True, help="The annual collection: where
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option("--role", help="keyholder (one school), steward (all) or analyst (read).")],
-    school: Annotated[Optional[str], typer.Option("--school", help="The keyholder's school id.")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="The keyholder's school id.")] = None,
 ) -> None:
     """Create a token and print it ONCE (only its hash is kept)."""
     from ims_indicators.collection.state import create_token
@@ -72,8 +72,8 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="Token id (tok_…
 @cycle_app.command("status")
 def cycle_status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    year: Annotated[Optional[str], typer.Option("--year", help="Only this academic year.")] = None,
-    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+    year: Annotated[str | None, typer.Option("--year", help="Only this academic year.")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="Only this school.")] = None,
 ) -> None:
     """Per school, year and required dataset: missing / refused / checks open / received / signed off, and late."""
     from ims_indicators.collection.calendar import CalendarError

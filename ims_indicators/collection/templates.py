@@ -98,8 +98,8 @@ def readme_rows(spec: Contract, school_id: str | None, year: str | None) -> list
     """The README sheet: what to fill in, the deadlines, then one row per column of the contract."""
     rows = [[title(spec, school_id, year)], [],
             ["Fill in the first sheet: one row per " + spec.grain + ". Keep the header row as it is."],
-            ["Send the file back in the portal (or to your steward); school and year come from the upload if the "
-             "school_id / academic_year cells are left empty (if filled they must match)."]]
+            [("Send the file back in the portal (or to your steward); school and year come from the upload if the "
+              "school_id / academic_year cells are left empty (if filled they must match).")]]
     if spec.forms:
         rows.append(["Fill the columns of ONE form: " + " or ".join("(" + ", ".join(f) + ")" for f in spec.forms)])
     entry = year_entry(year) if year else None
