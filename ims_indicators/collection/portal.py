@@ -48,16 +48,10 @@ FAILED_LOGINS: dict[str, deque] = defaultdict(deque)
 LOGIN_LIMIT, LOGIN_WINDOW = 5, 60.0
 
 
-def who_from_request(request: Request) -> dict | None:
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return state.check_token(auth[7:].strip())
-    session = SESSIONS.get(request.cookies.get("ims_session", ""))
-    return session["who"] if session else None
-
-
 def who(request: Request) -> dict:
-    found = who_from_request(request)
+    """The API's caller, from ``Authorization: Bearer`` only (a session cookie never authorises the API: no CSRF)."""
+    auth = request.headers.get("authorization", "")
+    found = state.check_token(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
     if found is None:
         raise HTTPException(401, "a valid token is required (Authorization: Bearer TOKEN)",
                             headers={"WWW-Authenticate": "Bearer"})
