@@ -100,7 +100,7 @@ def portal_command(
     """Start the schools' and stewards' web portal (API under /api/, docs at /docs)."""
     import uvicorn
 
-    from ims_indicators.collection.portal import create_app
+    from ims_indicators.collection.app import create_app
 
     err.print(f"portal on http://{host}:{port}/ (API docs /docs); create a token with `ims token create`",
               highlight=False)

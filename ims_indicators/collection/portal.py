@@ -11,7 +11,6 @@ import os
 import secrets
 import time
 from collections import defaultdict, deque
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -149,29 +148,8 @@ def submission_for(user: dict, submission_id: str) -> dict:
 WORKER = Worker()
 
 
-def create_app() -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        global WORKER
-        if not WORKER.thread.is_alive():
-            WORKER = Worker()
-            WORKER.start()
-        yield
-        WORKER.stop()
-
-    app = FastAPI(title="IMS collection portal", lifespan=lifespan,
-                  description="Uploads, edit checks, sign-off. Authorization: Bearer TOKEN (`ims token create`).")
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        if not request.url.path.startswith(("/docs", "/redoc")):  # FastAPI's docs page loads its own assets
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+def register_api(app: FastAPI) -> None:
+    """The JSON API under /api/ (Bearer tokens)."""
 
     @app.post("/api/submissions", status_code=200)
     async def post_submission(file: UploadFile = File(...), dataset: str = Form(...),
@@ -251,11 +229,6 @@ def create_app() -> FastAPI:
     @app.get("/api/audit")
     def get_audit(user: dict = Depends(who)):
         return state.audit_entries(user["school_id"] if user["role"] == "keyholder" else None)
-
-    from ims_indicators.collection.pages import register_pages
-
-    register_pages(app)
-    return app
 
 
 def respond(user: dict, rule: str, academic_year: str, response: str, school_id: str | None) -> dict:
