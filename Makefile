@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: setup chromium demo run test serve bench clean
+.PHONY: setup chromium demo run test serve portal bench clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,11 @@ test: setup chromium
 
 serve: setup
 	$(BIN)/ims serve
+
+# The schools' and stewards' portal on the demo warehouse (ingested first if there is none yet).
+portal: setup demo
+	@test -f data/warehouse.duckdb || $(BIN)/ims ingest data/raw
+	$(BIN)/ims portal --host 127.0.0.1 --port 8080
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py --rows 1000000

@@ -175,6 +175,13 @@ from ims_indicators.survey.cli import survey_template_command  # noqa: E402 - li
 
 app.command("survey-template")(survey_template_command)
 
+from ims_indicators.collection.cli import cycle_app, portal_command, template_command, token_app  # noqa: E402
+
+app.command("template")(template_command)
+app.command("portal")(portal_command)
+app.add_typer(token_app, name="token")
+app.add_typer(cycle_app, name="cycle")
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -1,0 +1,265 @@
+"""The collection's own state: tokens, the upload queue, sign-offs and the append-only audit log.
+
+It lives in a small SQLite file beside the warehouse (``data/collection.db``, ``IMS_COLLECTION_DB``), not in
+DuckDB: the portal must authenticate, queue uploads and write audit entries while another process holds
+the warehouse (DuckDB allows one process per file). This module is the only writer of every table here;
+``audit_log`` is append-only (triggers refuse UPDATE and DELETE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ims_indicators import settings
+
+ROLES = ("keyholder", "steward", "analyst")
+ACTIONS = ("upload", "confirm", "explain", "request", "approve", "reject", "sign-off", "unlock", "token-create",
+           "token-revoke")
+DDL = """
+CREATE TABLE IF NOT EXISTS tokens (
+    token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, school_id TEXT,
+    created_at TEXT NOT NULL, revoked_at TEXT);
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, token_id TEXT NOT NULL, role TEXT NOT NULL,
+    action TEXT NOT NULL, school_id TEXT, academic_year TEXT, dataset TEXT, target TEXT, details TEXT);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TABLE IF NOT EXISTS uploads (
+    job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, token_id TEXT NOT NULL, school_id TEXT NOT NULL,
+    dataset TEXT NOT NULL, academic_year TEXT NOT NULL, original_name TEXT NOT NULL, stored_path TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL, queued_at TEXT NOT NULL, state TEXT NOT NULL, finished_at TEXT,
+    submission_id TEXT, outcome TEXT);
+CREATE TABLE IF NOT EXISTS check_responses (
+    school_id TEXT NOT NULL, academic_year TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,
+    response TEXT NOT NULL, token_id TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS signoffs (
+    school_id TEXT NOT NULL, academic_year TEXT NOT NULL, signed_off_at TEXT NOT NULL, token_id TEXT NOT NULL,
+    unlocked_at TEXT, unlocked_by TEXT);
+"""
+_local = threading.local()
+_seq_lock = threading.Lock()
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("IMS_COLLECTION_DB") or settings.data_dir() / "collection.db")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+@contextmanager
+def connect() -> Iterator[sqlite3.Connection]:
+    """A short-lived connection (WAL, waits for a writer) that commits on success."""
+    path = db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(DDL)
+        con.execute("BEGIN IMMEDIATE")
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def _dicts(cur: sqlite3.Cursor) -> list[dict]:
+    return [dict(r) for r in cur.fetchall()]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- audit -------------------------------------------------------------------------------------------------------
+
+def audit(con: sqlite3.Connection, who: dict, action: str, *, school_id: str | None = None,
+          academic_year: str | None = None, dataset: str | None = None, target: str | None = None,
+          details: dict | None = None) -> None:
+    """Append one entry (who: a token row with token_id and role)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; expected one of {', '.join(ACTIONS)}")
+    con.execute("INSERT INTO audit_log (at, token_id, role, action, school_id, academic_year, dataset, target, "
+                "details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (now(), who["token_id"], who["role"], action, school_id, academic_year, dataset, target,
+                 json.dumps(details or {}, default=str)))
+
+
+def audit_entries(school_id: str | None = None) -> list[dict]:
+    with connect() as con:
+        q, p = "SELECT * FROM audit_log", []
+        if school_id:
+            q, p = q + " WHERE school_id = ?", [school_id]
+        return _dicts(con.execute(q + " ORDER BY seq", p))
+
+
+# --- tokens -----------------------------------------------------------------------------------------------------
+
+CLI_ACTOR = {"token_id": "cli", "role": "steward"}
+
+
+def create_token(role: str, school_id: str | None) -> tuple[str, dict]:
+    """A new token (32 random bytes, URL-safe): returned once; only its sha256 is kept."""
+    if role not in ROLES:
+        raise ValueError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    if role == "keyholder" and not school_id:
+        raise ValueError("a keyholder token needs --school")
+    token = secrets.token_urlsafe(32)
+    row = {"token_id": "tok_" + secrets.token_hex(4), "role": role,
+           "school_id": school_id if role == "keyholder" else None, "created_at": now(), "revoked_at": None}
+    with connect() as con:
+        con.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
+                    (row["token_id"], hash_token(token), role, row["school_id"], row["created_at"]))
+        audit(con, CLI_ACTOR, "token-create", school_id=row["school_id"], target=row["token_id"],
+              details={"role": role})
+    return token, row
+
+
+def list_tokens() -> list[dict]:
+    with connect() as con:
+        return _dicts(con.execute("SELECT token_id, role, school_id, created_at, revoked_at FROM tokens "
+                                  "ORDER BY created_at, token_id"))
+
+
+def revoke_token(token_id: str) -> bool:
+    with connect() as con:
+        cur = con.execute("UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                          (now(), token_id))
+        if cur.rowcount:
+            audit(con, CLI_ACTOR, "token-revoke", target=token_id)
+        return bool(cur.rowcount)
+
+
+def check_token(token: str) -> dict | None:
+    """The active token row for a presented token (hash compared in constant time), else None."""
+    if not token or len(token) > 200:
+        return None
+    digest = hash_token(token)
+    with connect() as con:
+        row = con.execute("SELECT token_id, token_hash, role, school_id FROM tokens WHERE token_hash = ? AND "
+                          "revoked_at IS NULL", (digest,)).fetchone()
+    if row is None or not hmac.compare_digest(row["token_hash"], digest):
+        return None
+    return {k: row[k] for k in ("token_id", "role", "school_id")}
+
+
+# --- upload queue -----------------------------------------------------------------------------------------------
+
+def enqueue(who: dict, school_id: str, dataset: str, year: str, original_name: str, stored: Path,
+            size: int) -> dict:
+    job_id = "up_" + secrets.token_hex(8)
+    with _seq_lock, connect() as con:
+        seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM uploads").fetchone()[0]
+        con.execute("INSERT INTO uploads (job_id, seq, token_id, school_id, dataset, academic_year, original_name, "
+                    "stored_path, size_bytes, queued_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
+                    (job_id, seq, who["token_id"], school_id, dataset, year, original_name, str(stored), size, now()))
+        audit(con, who, "upload", school_id=school_id, academic_year=year, dataset=dataset, target=job_id,
+              details={"file_name": original_name, "size_bytes": size})
+    return upload(job_id)
+
+
+def upload(job_id: str) -> dict | None:
+    with connect() as con:
+        row = con.execute("SELECT * FROM uploads WHERE job_id = ?", (job_id,)).fetchone()
+    if row is None:
+        return None
+    rec = dict(row)
+    rec["outcome"] = json.loads(rec["outcome"]) if rec["outcome"] else None
+    return rec
+
+
+def next_queued() -> dict | None:
+    with connect() as con:
+        row = con.execute("SELECT job_id FROM uploads WHERE state IN ('queued', 'running') ORDER BY seq "
+                          "LIMIT 1").fetchone()
+        if row is None:
+            return None
+        con.execute("UPDATE uploads SET state = 'running' WHERE job_id = ?", (row[0],))
+    return upload(row[0])
+
+
+def finish_upload(job_id: str, outcome: dict) -> None:
+    with connect() as con:
+        con.execute("UPDATE uploads SET state = 'done', finished_at = ?, submission_id = ?, outcome = ? "
+                    "WHERE job_id = ?", (now(), outcome.get("submission_id"), json.dumps(outcome, default=str),
+                                         job_id))
+
+
+def uploads(school_id: str | None = None) -> list[dict]:
+    with connect() as con:
+        q, p = "SELECT job_id FROM uploads", []
+        if school_id:
+            q, p = q + " WHERE school_id = ?", [school_id]
+        ids = [r[0] for r in con.execute(q + " ORDER BY seq", p).fetchall()]
+    return [upload(i) for i in ids]
+
+
+# --- sign-off ---------------------------------------------------------------------------------------------------
+
+def signed_off(school_id: str, year: str) -> dict | None:
+    """The open (not unlocked) sign-off of a school's year, if any."""
+    with connect() as con:
+        row = con.execute("SELECT * FROM signoffs WHERE school_id = ? AND academic_year = ? AND unlocked_at IS NULL",
+                          (school_id, year)).fetchone()
+    return dict(row) if row else None
+
+
+def signed_off_keys() -> set[tuple[str, str]]:
+    """(school_id, academic_year) pairs signed off and locked: what reports and the label may use."""
+    if not db_path().is_file():
+        return set()
+    with connect() as con:
+        return {(r[0], r[1]) for r in con.execute("SELECT school_id, academic_year FROM signoffs "
+                                                  "WHERE unlocked_at IS NULL").fetchall()}
+
+
+def record_signoff(who: dict, school_id: str, year: str, details: dict) -> None:
+    with connect() as con:
+        con.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, NULL, NULL)", (school_id, year, now(), who["token_id"]))
+        audit(con, who, "sign-off", school_id=school_id, academic_year=year, details=details)
+
+
+def record_unlock(who: dict, school_id: str, year: str, reason: str) -> bool:
+    with connect() as con:
+        cur = con.execute("UPDATE signoffs SET unlocked_at = ?, unlocked_by = ? WHERE school_id = ? AND "
+                          "academic_year = ? AND unlocked_at IS NULL", (now(), who["token_id"], school_id, year))
+        if cur.rowcount:
+            audit(con, who, "unlock", school_id=school_id, academic_year=year, details={"reason": reason})
+        return bool(cur.rowcount)
+
+
+# --- edit-check responses ---------------------------------------------------------------------------------------
+
+def check_responses(school_id: str, year: str) -> list[dict]:
+    if not db_path().is_file():
+        return []
+    with connect() as con:
+        return _dicts(con.execute("SELECT * FROM check_responses WHERE school_id = ? AND academic_year = ? "
+                                  "ORDER BY at", (school_id, year)))
+
+
+def record_response(who: dict, school_id: str, year: str, rule: str, severity: str, response: str) -> None:
+    """The keyholder's explanation (severity explain) or confirmation (confirm) of one check."""
+    action = "explain" if severity == "explain" else "confirm"
+    with connect() as con:
+        con.execute("INSERT INTO check_responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (school_id, year, rule, severity, response, who["token_id"], now()))
+        audit(con, who, action, school_id=school_id, academic_year=year, target=rule, details={"response": response})
