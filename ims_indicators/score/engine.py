@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ims_indicators import settings
 from ims_indicators.score import steps
 from ims_indicators.score.aggregate import AggregationError, aggregate_tree
 from ims_indicators.score.model import DECISIONS, DataError, DecisionRule, ScoringModel, goalposts, target_worst
@@ -271,11 +270,10 @@ def reasons_for(model: ScoringModel, unit: int, scores: np.ndarray, gates: dict[
     return out
 
 
-def few_units_reason(n_kept: int) -> str | None:
-    """The reason every row of a cross-section gets when fewer schools are scored than comparisons need
-    (``IMS_MIN_SCHOOLS_PER_YEAR``): the year is still scored, never a crash, and the reader is told."""
-    least = settings.min_schools_per_year()
-    if n_kept >= least:
+def few_units_reason(n_kept: int, least: int | None) -> str | None:
+    """The reason every row of a cross-section (an academic year) gets when fewer schools are scored than
+    comparisons need (``least``, ``IMS_MIN_SCHOOLS_PER_YEAR``): the year is still scored, and the reader is told."""
+    if least is None or n_kept >= least:
         return None
     return (f"only {n_kept} school(s) scored in this academic year, fewer than the {least} that comparisons between "
             "schools need (IMS_MIN_SCHOOLS_PER_YEAR): min-max and rank scores and the robustness analysis compare "
@@ -289,8 +287,8 @@ def snapshot_of_frame(df: pd.DataFrame, label: str) -> str:
 
 
 def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = None,
-                source: str = "input") -> ScoreResult:
-    """Score every unit of ``df`` with the model's nominal settings."""
+                source: str = "input", min_units: int | None = None) -> ScoreResult:
+    """Score every unit of ``df`` with the model's nominal settings (``min_units``: see :func:`few_units_reason`)."""
     table = read_table(model, df, source)
     prepared = prepare(model, table)
     tree = model.tree
@@ -309,7 +307,7 @@ def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = No
     for node in tree.aggregates_top_down():
         out[node] = scores[:, tree.nodes.index(node)]
     out["rank"] = rank.to_numpy()
-    few = few_units_reason(int(prepared.kept.sum()))
+    few = few_units_reason(int(prepared.kept.sum()), min_units)
     if model.decision is not None:
         codes = decision_codes(model, scores, gates)
         out["decision"] = [DECISIONS[c] for c in codes]

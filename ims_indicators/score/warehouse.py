@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from ims_indicators import settings
 from ims_indicators.score import engine, robustness
 from ims_indicators.score.model import DataError, ScoringModel
 
@@ -77,7 +78,8 @@ def score_warehouse(con: duckdb.DuckDBPyConnection, model: ScoringModel, draws: 
     id_col = model.columns.id
     for yr, wide in wide_by_year(model, long).items():
         snap = snapshot(wide, yr)
-        res = engine.score_table(model, wide, snapshot=snap, source=f"marts.indicator_values ({yr})")
+        res = engine.score_table(model, wide, snapshot=snap, source=f"marts.indicator_values ({yr})",
+                                 min_units=settings.min_schools_per_year())
         table = res.table.copy()
         table.insert(1, "academic_year", yr)
         results.append(table)
