@@ -102,6 +102,8 @@ def portal_command(
 
     from ims_indicators.collection.app import create_app
 
+    if not 0 < port < 65536:
+        fail(f"--port {port} is not a TCP port; expected 1 to 65535")
     err.print(f"portal on http://{host}:{port}/ (API docs /docs); create a token with `ims token create`",
               highlight=False)
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")

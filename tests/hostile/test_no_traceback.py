@@ -46,6 +46,10 @@ def commands(home: Path) -> dict[str, list[str]]:
         "validate": ["validate"],
         "erasmus": ["erasmus", str(home / "data" / "raw")],
         "survey-template": ["survey-template", "--out", str(home / "templates")],
+        "template": ["template", "mobility", "--out", str(home / "templates" / "mobility.xlsx")],
+        "token": ["token", "list"],
+        "cycle": ["cycle", "status"],
+        "portal": ["portal", "--port", "70000"],  # refused before a server starts
     }
 
 
