@@ -66,9 +66,9 @@ def _staged(dataset: str, n: int = 400, seed: int = 7) -> pd.DataFrame:
         records[i].update({c: None for c in optional})
         clash = {**records[i], "source_row": 2 * n + i, texts[0]: "a different note"}
         records.append(clash)
-    open_key = [c for c in spec.key if c in optional]  # e.g. a survey's summary rows carry no respondent
-    for i in range(11, n, 43) if texts and open_key else ():  # a key clash between such summary rows
-        records[i].update({c: None for c in optional if c not in texts})
+    open_key = [c.name for c in spec.columns if c.name in spec.key and not c.required]  # e.g. a survey's
+    for i in range(11, n, 43) if texts and open_key else ():  # summary rows: a key clash between two of them
+        records[i].update({c: None for c in optional + open_key if c not in texts})
         records.append({**records[i], "source_row": 3 * n + i, texts[0]: "another note"})
     return pd.DataFrame(records)
 
