@@ -33,7 +33,9 @@ def test_twenty_keyholders_five_files_each(base_home: Path, demo_raw: Path, tmp_
     assert len(schools) == KEYHOLDERS
     home = copy_home(base_home, tmp_path / "home")
     tokens = {s: make_token(home, "keyholder", s) for s in schools}
-    server = Portal(home, IMS_UPLOAD_WAIT="0")
+    # the suite compiled to SQL (parity-tested against GX in tests/validate/test_compile.py) validates here:
+    # the test measures the portal and its queue, not the rebuilding of GX Data Docs after every file
+    server = Portal(home, IMS_UPLOAD_WAIT="0", IMS_VALIDATE_SQL_ROWS="0")
     jobs: dict[str, tuple[Path, str, str, str]] = {}
     times: list[float] = []
     errors: list[str] = []
@@ -81,6 +83,7 @@ def test_twenty_keyholders_five_files_each(base_home: Path, demo_raw: Path, tmp_
 
     reference = copy_home(base_home, tmp_path / "reference")
     monkeypatch.setenv("IMS_HOME", str(reference))
+    monkeypatch.setenv("IMS_VALIDATE_SQL_ROWS", "0")
     order = sorted(done.values(), key=lambda j: (j["finished_at"], j["job_id"]))
     seqs = {j["job_id"]: j for j in order}
     from ims_indicators.collection import state
