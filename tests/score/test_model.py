@@ -52,7 +52,7 @@ def test_set_overrides(key, value, check):
 
 @pytest.mark.parametrize("assignment, message", [
     ("normalize.method=zscore", "unknown key 'normalize'"),
-    ("normalise.methd=zscore", "unknown key 'normalise.methd' (valid: method, range, mean_sd)"),
+    ("normalise.methd=zscore", "unknown key 'normalise.methd' (valid: method, range, mean_sd, m_sd"),
     ("normalise.method=fancy", "normalise.method: Input should be"),
     ("indicators.zz.weight=2", "no 'zz' in indicators"),
     ("indicators.a.weight=-1", "indicators.a.weight: Input should be greater than or equal to 0"),
