@@ -41,6 +41,7 @@ class Prepared:
     imputed: np.ndarray  # (u, n_scored) bool
     availability: np.ndarray  # (u,)
     treatment: list[steps.Treatment] | None  # one per scored indicator, or None if the step is off
+    floor: np.ndarray | None = None  # (u_kept, n_scored) cells that score the bottom of the scale (impute worst)
 
 
 @dataclass
@@ -136,7 +137,8 @@ def prepare(model: ScoringModel, table: InputTable, impute_method: str | None = 
     if model.treat.method == "coinr":
         t = model.treat
         xk, treatment = steps.treat(xk, t.winmax, t.skew_thresh, t.kurt_thresh, t.log)
-    return Prepared(kept=kept, x=xk, imputed=imputed, availability=avail, treatment=treatment)
+    floor = imputed[kept] if method == "worst" else None
+    return Prepared(kept=kept, x=xk, imputed=imputed, availability=avail, treatment=treatment, floor=floor)
 
 
 def normalise_params(model: ScoringModel, ids: np.ndarray | None = None) -> steps.NormaliseParams:
@@ -176,15 +178,19 @@ def level_methods(model: ScoringModel, override: str | None = None) -> dict[int,
 
 def node_scores(model: ScoringModel, x: np.ndarray, norm_method: str, methods: dict[int, str],
                 weights: np.ndarray | None = None, targets: np.ndarray | None = None,
-                params: steps.NormaliseParams | None = None, worst: np.ndarray | None = None) -> np.ndarray:
+                params: steps.NormaliseParams | None = None, worst: np.ndarray | None = None,
+                floor: np.ndarray | None = None) -> np.ndarray:
     """Normalise ``x[..., u, i]`` and aggregate: returns ``[..., u, n_nodes]``.
 
     ``weights`` ``(n_nodes,)`` or ``(d, n_nodes)``; ``targets`` / ``worst`` ``(d, 1, i)`` per draw
-    (distance to target only).
+    (distance to target only). ``floor`` ``(u, i)`` marks cells imputed as worst: they score the bottom of
+    the normalised scale in every draw (a moved worst value must not lift a missing value above a sent one).
     """
     p = params or normalise_params(model)
     tree = model.tree
     z = steps.normalise(x, norm_method, p, target=targets, worst=worst)
+    if floor is not None and floor.any():
+        z = np.where(floor, steps.normalised_bounds(norm_method, p)[0], z)
     if targets is not None and norm_method != "distance_to_target":
         z = np.broadcast_to(z, (targets.shape[0],) + z.shape[-2:])
     w = tree.weights if weights is None else weights
@@ -308,7 +314,7 @@ def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = No
     prepared = prepare(model, table)
     tree = model.tree
     nodes = node_scores(model, prepared.x, model.normalise.method, level_methods(model),
-                        params=normalise_params(model, table.ids[prepared.kept]))
+                        params=normalise_params(model, table.ids[prepared.kept]), floor=prepared.floor)
     scores = np.full((len(table.ids), len(tree.nodes)), np.nan)
     scores[prepared.kept] = nodes
     env = gate_env(model, table, scores)

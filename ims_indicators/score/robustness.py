@@ -112,9 +112,13 @@ class Evaluator:
         self.prepared = {m: engine.prepare(model, table, m) for m in imputes}
         nominal = self.prepared[imputes[0]]
         # data error applies to values as sent (not imputed) of units kept by every imputation's screen
-        self.err_mask = error_cells(model, table) & nominal.kept[:, None] & ~nominal.imputed
-        self.err_idx = np.nonzero(self.err_mask)
-        self.factors = factors(model, int(self.err_mask.sum()))
+        # One data-error column per unit and indicator with an error kind (a fixed layout, so a draw's
+        # numbers do not depend on which values were sent); only values as sent, of kept units, move.
+        kinds = np.array([model.indicators[i].error != "none" for i in self.tree.indicators], dtype=bool)
+        self.err_cols = np.nonzero(np.broadcast_to(kinds[None, :], table.raw.shape))
+        moving = error_cells(model, table) & nominal.kept[:, None] & ~nominal.imputed
+        self.err_moving = moving[self.err_cols]
+        self.factors = factors(model, len(self.err_cols[0]))
         self.params = engine.normalise_params(model)
         self.loo = loo_candidates(model)
         self.root = self.tree.nodes.index(self.tree.root)
@@ -179,8 +183,8 @@ class Evaluator:
         """``x`` of the kept units per draw ``(d, u_kept, i)`` with every error cell drawn from its distribution."""
         out = np.broadcast_to(x, (len(u),) + x.shape).copy()
         rows_kept = np.cumsum(kept) - 1  # unit index -> row in x
-        r, c = self.err_idx
-        z = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+        r, c = (a[self.err_moving] for a in self.err_cols)
+        z = ndtri(np.clip(u[:, self.err_moving], 1e-12, 1 - 1e-12))
         base = self.table.bases[r, c]
         for col in np.unique(c):
             ind = self.model.indicators[self.tree.indicators[col]]
@@ -232,7 +236,7 @@ class Evaluator:
                 t = targets[rows][:, None, :] if targets is not None and dtt else None
                 wo = worst[rows][:, None, :] if worst is not None and dtt else None
                 x = self._data(prep.x, prep.kept, parts["data_error"][rows]) if "data_error" in parts else prep.x
-                s = engine.node_scores(model, x, norm, methods, w, t, self.params, wo)
+                s = engine.node_scores(model, x, norm, methods, w, t, self.params, wo, floor=prep.floor)
                 overall[np.ix_(rows, np.flatnonzero(prep.kept))] = s[..., self.root]
                 if codes is not None:
                     full = np.full((len(rows), n_units, len(tree.nodes)), np.nan)
@@ -343,8 +347,10 @@ def robustness_table(model: ScoringModel, nominal: pd.DataFrame, mc: MonteCarlo,
         decided = [decide(rule, a, c, n) if rule is not None else (d, "")
                    for a, c, n, d in zip(probs["awarded"], probs["conditional"], probs["not_awarded"],
                                          out["nominal_decision"])]
-        out["decision"] = [d if nd != "insufficient_data" else nd for (d, _), nd in zip(decided, out["nominal_decision"])]
-        out["decision_reason"] = [r if nd != "insufficient_data" else "" for (_, r), nd in zip(decided, out["nominal_decision"])]
+        unpublished = (out["nominal_decision"] == "insufficient_data").to_numpy()
+        out["decision"] = ["insufficient_data" if no else d for (d, _), no in zip(decided, unpublished)]
+        out["decision_reason"] = [f"no decision: {why}" if no else r
+                                  for (_, r), no, why in zip(decided, unpublished, nominal["reasons"])]
     series = [("overall", mc.overall)]
     if mc.dimensions is not None:
         series += [(d, mc.dimensions[..., k]) for k, d in enumerate(model.tree.dimensions)]

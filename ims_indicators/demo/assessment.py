@@ -1,0 +1,92 @@
+"""Demo self-assessment (every school and year) and panel ratings (a few referred-looking schools, last year).
+
+Plain UTF-8 CSV in the contracts' column order; the same ``random.Random`` seed gives byte-identical files.
+Answers follow each school's "maturity" (a level that grows a little every year), so the Autonomy and
+accountability dimension differs between schools and improves over time. All figures are synthetic.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import random
+from pathlib import Path
+
+from ims_indicators.contracts import PANEL_RATINGS, PANEL_STANDARDS, SELF_ASSESSMENT_ITEMS, contract, year_slug
+
+ANSWER_TYPES = {  # as in catalogue/self_assessment.yaml (tests/score/test_self_assessment.py checks it)
+    "sa_org_international_structure": "yes_no", "sa_fin_internationalisation_budget": "share",
+    "sa_staff_recruitment": "yes_no", "sa_staff_international_promotion": "scale_1_4",
+    "sa_acad_international_intake": "yes_no", "sa_acad_recognition": "yes_no",
+    "sa_acad_english_teaching": "scale_1_4", "sa_acc_strategy_targets": "scale_1_4",
+    "sa_acc_public_report": "yes_no", "sa_acc_quality_cycle": "scale_1_4", "sa_comments": "text",
+}
+PANEL_SCHOOLS = 3  # schools rated by a panel in the last demo year
+
+
+def _csv(dataset: str, rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=contract(dataset).names, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _answer(kind: str, maturity: float, rng: random.Random) -> str:
+    level = min(max(maturity + rng.gauss(0, 0.15), 0.0), 1.0)
+    if kind == "yes_no":
+        return "yes" if rng.random() < 0.15 + 0.8 * level else "no"
+    if kind == "share":
+        return f"{0.06 * level:.3f}"
+    if kind == "scale_1_4":
+        return str(1 + min(3, int(level * 4)))
+    return "See the evidence links; the faculty board reviews this self-assessment every year."
+
+
+def _entry(rel: str, dataset: str, school_id: str, year: str, rows: int, data: bytes) -> dict:
+    return {"path": rel, "dataset": dataset, "school_id": school_id, "academic_year": year, "style": "utf8",
+            "rows": rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def write_demo_assessments(out: Path, schools, years, rng: random.Random) -> list[dict]:
+    """Write ``self_assessment`` files for every school and year and ``panel_assessment`` files for
+    ``PANEL_SCHOOLS`` schools in the last year; returns one manifest entry per file."""
+    out = Path(out)
+    files = []
+    maturity = {s.school_id: rng.uniform(0.35, 0.85) for s in schools}
+    for k, year in enumerate(years):
+        for school in schools:
+            m = min(1.0, maturity[school.school_id] + 0.03 * k)
+            rows = [{"school_id": school.school_id, "academic_year": year, "item_id": item,
+                     "answer": _answer(ANSWER_TYPES[item], m, rng),
+                     "evidence": f"https://example.org/{school.school_id}/{year_slug(year)}/{item}"}
+                    for item in SELF_ASSESSMENT_ITEMS]
+            data = _csv("self_assessment", rows)
+            rel = f"self_assessment/{school.school_id}/{year_slug(year)}/self_assessment_{year_slug(year)}.csv"
+            _write(out / rel, data)
+            files.append(_entry(rel, "self_assessment", school.school_id, year, len(rows), data))
+    last = years[-1]
+    visit = dt.date(int(last[:4]) + 1, 3, 12)
+    for school in rng.sample(list(schools), min(PANEL_SCHOOLS, len(schools))):
+        m = maturity[school.school_id]
+        rows = []
+        for std in PANEL_STANDARDS:
+            level = min(max(m + rng.gauss(0.1, 0.2), 0.0), 0.999)
+            rating = PANEL_RATINGS[int(level * len(PANEL_RATINGS))]
+            rows.append({"school_id": school.school_id, "academic_year": last, "standard": std, "rating": rating,
+                         "panel_size": 4, "date": visit.isoformat(),
+                         "rationale": f"Site visit {visit.isoformat()}: {std.replace('_', ' ')} judged {rating} "
+                                      "on the self-evaluation report and interviews."})
+        data = _csv("panel_assessment", rows)
+        rel = f"panel_assessment/{school.school_id}/{year_slug(last)}/panel_assessment_{year_slug(last)}.csv"
+        _write(out / rel, data)
+        files.append(_entry(rel, "panel_assessment", school.school_id, last, len(rows), data))
+    return files
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not (path.exists() and path.read_bytes() == data):
+        path.write_bytes(data)
