@@ -215,3 +215,13 @@ def test_catalogue_contract_and_model_agree():
     assert {"organisational_autonomy", "financial_autonomy", "staffing_autonomy", "academic_autonomy",
             "accountability"} == dims
     assert all(i.source for i in CAT.items)
+
+
+def test_decision_in_words_for_the_label_page():
+    from ims_indicators.report.html import decision_certainty
+
+    probs = {"awarded": 0.93, "conditional": 0.05, "not_awarded": 0.02}
+    assert decision_certainty("awarded", probs) == "holds in 93% of plausible variations"
+    assert decision_certainty("conditional", probs) == "holds in 98% of plausible variations"
+    referred = decision_certainty("refer_to_panel", {"awarded": 0.5, "conditional": 0.3, "not_awarded": 0.2})
+    assert referred.startswith("no outcome is sure enough") and "awarded, holds in 50%" in referred

@@ -175,3 +175,38 @@ def test_cli_errors_exit_1_without_traceback(app, args, message):
     assert message in res.stderr
     assert "Traceback" not in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_self_assessment_and_panel_from_curated_tables(tmp_path):
+    """A&A comes from curated.self_assessment (scored by the catalogue); the panel settles a referred school."""
+    from ims_indicators.contracts import SELF_ASSESSMENT_ITEMS
+
+    frame = indicator_values(n_schools=4, years=("2023/24",))
+    frame = frame[~frame["indicator_id"].str.startswith("sa_")]
+    db = tmp_path / "w.duckdb"
+    make_warehouse(db, frame)
+    # the panel settles every decision here, so its effect does not depend on the Monte Carlo's outcome
+    model = load_model(MODELS / "label_v1.yaml", ["panel.applies_to=[refer_to_panel, conditional, not_awarded, awarded]"])
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema curated")
+        con.execute("create table curated.self_assessment (school_id VARCHAR, academic_year VARCHAR, "
+                    "item_id VARCHAR, answer VARCHAR, evidence VARCHAR)")
+        answers = {"yes_no": "yes", "share": "0.05", "scale_1_4": "4", "text": "context"}
+        from ims_indicators.demo.assessment import ANSWER_TYPES
+
+        for s in ("school0", "school1"):  # school2 and school3 sent no self-assessment
+            con.executemany("insert into curated.self_assessment values (?, '2023/24', ?, ?, '')",
+                            [(s, i, answers[ANSWER_TYPES[i]] if s == "school0" else "no")
+                             for i in SELF_ASSESSMENT_ITEMS])
+        con.execute("create table curated.panel_assessment (school_id VARCHAR, academic_year VARCHAR, "
+                    "standard VARCHAR, rating VARCHAR, panel_size BIGINT, date DATE, rationale VARCHAR)")
+        con.executemany("insert into curated.panel_assessment values (?, '2023/24', ?, ?, 3, '2024-03-01', 'r')",
+                        [("school0", std, "excellent") for std in model.panel.standards])
+        res = score_warehouse(con, model, draws=100, seed=1).results.set_index("school_id")
+    assert res.loc["school0", "autonomy_accountability"] == pytest.approx(100.0)  # every item at the top
+    assert res.loc["school1", "autonomy_accountability"] < 10  # "no" scores 0 (shares and scales unreadable)
+    assert res.loc["school2", "autonomy_accountability"] == 0.0  # nothing sent: worst, never skipped
+    assert "sa_acc_public_report" in res.loc["school2", "imputed"]
+    s0 = res.loc["school0"]
+    assert s0["decision"] == "awarded" and s0["decision_basis"] == "panel" and "panel:" in s0["decision_reason"]
+    assert (res.drop(index="school0")["decision_basis"] != "panel").all()  # no ratings, no panel
