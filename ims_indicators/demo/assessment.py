@@ -1,20 +1,18 @@
 """Demo self-assessment (every school and year) and panel ratings (a few referred-looking schools, last year).
 
-Plain UTF-8 CSV in the contracts' column order; the same ``random.Random`` seed gives byte-identical files.
+Written in each school's house style (as every demo file); the same ``random.Random`` seed gives byte-identical files.
 Answers follow each school's "maturity" (a level that grows a little every year), so the Autonomy and
 accountability dimension differs between schools and improves over time. All figures are synthetic.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import random
 from pathlib import Path
 
-from ims_indicators.contracts import PANEL_RATINGS, PANEL_STANDARDS, SELF_ASSESSMENT_ITEMS, contract, year_slug
+from ims_indicators.contracts import PANEL_RATINGS, PANEL_STANDARDS, SELF_ASSESSMENT_ITEMS, year_slug
 
 ANSWER_TYPES = {  # as in catalogue/self_assessment.yaml (tests/score/test_self_assessment.py checks it)
     "sa_org_international_structure": "yes_no", "sa_fin_internationalisation_budget": "share",
@@ -26,12 +24,18 @@ ANSWER_TYPES = {  # as in catalogue/self_assessment.yaml (tests/score/test_self_
 PANEL_SCHOOLS = 3  # schools rated by a panel in the last demo year
 
 
-def _csv(dataset: str, rows: list[dict]) -> bytes:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=contract(dataset).names, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue().encode("utf-8")
+def _render(school, dataset: str, rows: list[dict], year: str) -> bytes:
+    """The rows in the school's house style (encoding, delimiter, header synonyms, workbook or CSV)."""
+    from ims_indicators.demo import network as net
+    from ims_indicators.demo.writers import csv_bytes, render_rows, xlsx_bytes
+
+    header, body, _ = render_rows(school, dataset, rows)
+    style = school.style
+    if style.extension == "csv":
+        return csv_bytes(style, header, body)[0]
+    title = dataset.replace("_", " ").capitalize()
+    return xlsx_bytes(f"{title} {year} – {school.short}", header, body, blank_row=style.title_blank_row,
+                      totals=None, sheet_name=title[:31], stamp=dt.datetime(net.year_start(year) + 1, 6, 30, 9, 30))[0]
 
 
 def _answer(kind: str, maturity: float, rng: random.Random) -> str:
@@ -45,9 +49,16 @@ def _answer(kind: str, maturity: float, rng: random.Random) -> str:
     return "See the evidence links; the faculty board reviews this self-assessment every year."
 
 
-def _entry(rel: str, dataset: str, school_id: str, year: str, rows: int, data: bytes) -> dict:
-    return {"path": rel, "dataset": dataset, "school_id": school_id, "academic_year": year, "style": "utf8",
-            "rows": rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+def _file(out: Path, school, dataset: str, year: str, rows: list[dict]) -> dict:
+    """Write one file in the raw layout; its manifest entry."""
+    data = _render(school, dataset, rows, year)
+    name = school.style.file_name.format(dataset=dataset, Dataset=dataset.capitalize(), year=year_slug(year),
+                                         school=school.school_id)
+    rel = f"{dataset}/{school.school_id}/{year_slug(year)}/{name}.{school.style.extension}"
+    _write(out / rel, data)
+    return {"path": rel, "dataset": dataset, "school_id": school.school_id, "academic_year": year,
+            "style": school.style.key, "rows": len(rows), "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def write_demo_assessments(out: Path, schools, years, rng: random.Random) -> list[dict]:
@@ -63,10 +74,7 @@ def write_demo_assessments(out: Path, schools, years, rng: random.Random) -> lis
                      "answer": _answer(ANSWER_TYPES[item], m, rng),
                      "evidence": f"https://example.org/{school.school_id}/{year_slug(year)}/{item}"}
                     for item in SELF_ASSESSMENT_ITEMS]
-            data = _csv("self_assessment", rows)
-            rel = f"self_assessment/{school.school_id}/{year_slug(year)}/self_assessment_{year_slug(year)}.csv"
-            _write(out / rel, data)
-            files.append(_entry(rel, "self_assessment", school.school_id, year, len(rows), data))
+            files.append(_file(out, school, "self_assessment", year, rows))
     last = years[-1]
     visit = dt.date(int(last[:4]) + 1, 3, 12)
     for school in rng.sample(list(schools), min(PANEL_SCHOOLS, len(schools))):
@@ -76,13 +84,10 @@ def write_demo_assessments(out: Path, schools, years, rng: random.Random) -> lis
             level = min(max(m + rng.gauss(0.1, 0.2), 0.0), 0.999)
             rating = PANEL_RATINGS[int(level * len(PANEL_RATINGS))]
             rows.append({"school_id": school.school_id, "academic_year": last, "standard": std, "rating": rating,
-                         "panel_size": 4, "date": visit.isoformat(),
+                         "panel_size": 4, "date": visit,
                          "rationale": f"Site visit {visit.isoformat()}: {std.replace('_', ' ')} judged {rating} "
                                       "on the self-evaluation report and interviews."})
-        data = _csv("panel_assessment", rows)
-        rel = f"panel_assessment/{school.school_id}/{year_slug(last)}/panel_assessment_{year_slug(last)}.csv"
-        _write(out / rel, data)
-        files.append(_entry(rel, "panel_assessment", school.school_id, last, len(rows), data))
+        files.append(_file(out, school, "panel_assessment", last, rows))
     return files
 
 
