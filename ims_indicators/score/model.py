@@ -363,6 +363,8 @@ def _check_model(m: ScoringModel) -> None:
     for i, ind in scored.items():
         if ind.error == "mean" and ind.sd is None:
             raise ValueError(f"indicators.{i}.sd: the mean error needs the sd of one answer")
+    if m.robustness.targets is not None and m.robustness.targets.worst and m.robustness.targets.spread >= 0.5:
+        raise ValueError("robustness.targets.spread: below 0.5 when worst values move too (they must not cross)")
     if m.decision is not None and m.decision.probability is not None:
         relative = sorted(set(m.robustness.normalise) & set(RELATIVE))
         if relative:

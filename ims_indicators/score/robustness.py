@@ -111,7 +111,6 @@ class Evaluator:
             else (model.impute.method,)
         self.prepared = {m: engine.prepare(model, table, m) for m in imputes}
         nominal = self.prepared[imputes[0]]
-        # data error applies to values as sent (not imputed) of units kept by every imputation's screen
         # One data-error column per unit and indicator with an error kind (a fixed layout, so a draw's
         # numbers do not depend on which values were sent); only values as sent, of kept units, move.
         kinds = np.array([model.indicators[i].error != "none" for i in self.tree.indicators], dtype=bool)
