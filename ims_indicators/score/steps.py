@@ -255,6 +255,8 @@ def normalise_coinr(x: np.ndarray, method: str, p: NormaliseParams, target: np.n
     d = p.direction
     y = x * d
     has = ~np.isnan(y)
+    if y.shape[-2] == 0:  # no unit to normalise (a year with nobody kept): nothing to reduce over
+        return np.full(y.shape, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         if method in ("n_minmax", "n_dist2max", "n_dist2targ", "n_dist2ref"):
             mn = _col_min(y, has)

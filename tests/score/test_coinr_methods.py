@@ -153,3 +153,8 @@ def test_methods_and_parameters_settable_with_set():
         model_from_dict(raw, "small", ["normalise.method=n_dist2ref"])
     with pytest.raises(ModelError, match="p != 0"):
         model_from_dict(raw, "small", ["aggregate.method=a_genmean", "aggregate.p=0"])
+
+
+@pytest.mark.parametrize("method", steps.COINR_NORMALISE)
+def test_no_units_gives_an_empty_result_not_an_error(method):
+    assert steps.normalise(np.empty((0, 1)), method, p(ref_index=0)).shape == (0, 1)
