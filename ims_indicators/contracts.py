@@ -251,6 +251,53 @@ CONTRACTS["student_survey"] = Contract(
     forms=(("respondent_ref", "score"), ("responses", "mean", "sd")),
 )
 
+# The items of catalogue/self_assessment.yaml (tests/score/test_self_assessment.py keeps the two in step).
+SELF_ASSESSMENT_ITEMS = (
+    "sa_org_international_structure", "sa_fin_internationalisation_budget", "sa_staff_recruitment",
+    "sa_staff_international_promotion", "sa_acad_international_intake", "sa_acad_recognition",
+    "sa_acad_english_teaching", "sa_acc_strategy_targets", "sa_acc_public_report", "sa_acc_quality_cycle",
+    "sa_comments",
+)
+
+CONTRACTS["self_assessment"] = Contract(
+    "self_assessment", "school × cycle (academic year) × item",
+    (
+        SCHOOL, YEAR,
+        Column("item_id", "enum", True, SELF_ASSESSMENT_ITEMS, synonyms=("item", "question id", "question"),
+               description="Item id from catalogue/self_assessment.yaml."),
+        Column("answer", "text", True, synonyms=("response", "value", "antwort", "réponse"),
+               description="As the item's answer type asks: yes/no; a share 0..1 (or a percentage); "
+                           "a level 1..4; free text."),
+        Column("evidence", "text", synonyms=("evidence link", "link", "source", "nachweis"),
+               description="A link to, or the text of, the document that supports the answer."),
+    ),
+    key=("school_id", "academic_year", "item_id"),
+)
+
+# The panel's standards (models/label_v1.yaml `panel.standards` defines them; a test keeps the two in step).
+PANEL_STANDARDS = ("quality_assurance", "staff", "autonomy_accountability", "student_mobility", "teaching_learning")
+PANEL_RATINGS = ("unsatisfactory", "partially", "satisfactory", "excellent")
+
+CONTRACTS["panel_assessment"] = Contract(
+    "panel_assessment", "school × cycle (academic year) × standard",
+    (
+        SCHOOL, YEAR,
+        Column("standard", "enum", True, PANEL_STANDARDS, synonyms=("standard id", "criterion"),
+               description="Standard of the label model's panel section (one per label dimension)."),
+        Column("rating", "enum", True, PANEL_RATINGS, synonyms=("judgement", "assessment", "score"),
+               value_synonyms={"partially satisfactory": "partially", "partial": "partially",
+                               "insufficient": "unsatisfactory"},
+               description="The panel's judgement on the four-point scale (worst first)."),
+        Column("panel_size", "int", True, synonyms=("panel members", "experts"), min_value=1,
+               description="Number of panel members who rated (people)."),
+        Column("date", "date", True, synonyms=("visit date", "site visit", "rating date"),
+               description="Date of the panel's judgement (after the site visit)."),
+        Column("rationale", "text", True, synonyms=("reason", "findings", "considerations"),
+               description="The panel's findings and considerations behind the rating."),
+    ),
+    key=("school_id", "academic_year", "standard"),
+)
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 YEAR_SLUG = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DATASETS = ("schools", "enrolment", "mobility", "staffing", "accreditation", "student_survey")
+DATASETS = ("schools", "enrolment", "mobility", "staffing", "accreditation", "student_survey", "self_assessment",
+            "panel_assessment")
 
 
 def _env(name: str, default: str) -> str:

@@ -172,6 +172,12 @@ def generate_demo(out: Path, seed: int = 2024, progress: Progress | None = None)
     survey = write_demo_survey(out, net.SCHOOLS, net.YEARS, random.Random(f"{seed}:survey"))
     files.extend(survey)
     row_counts["student_survey"] = sum(f["rows"] for f in survey)
+    from ims_indicators.demo.assessment import write_demo_assessments  # self-assessment and panel (issue 14)
+
+    assessments = write_demo_assessments(out, net.SCHOOLS, net.YEARS, random.Random(f"{seed}:assessment"))
+    files.extend(assessments)
+    for ds in ("self_assessment", "panel_assessment"):
+        row_counts[ds] = sum(f["rows"] for f in assessments if f["dataset"] == ds)
     data_rows = sum(row_counts[d] for d in DATASETS)
     manifest = DemoManifest(
         seed=seed,

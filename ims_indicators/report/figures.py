@@ -31,7 +31,8 @@ IQR = "rgba(217,115,13,0.18)"
 GRID = "#eceff1"
 CHE_COLORS = {"top": "#2e9b4f", "middle": "#f2c230", "bottom": "#3f7fc1"}  # CHE Ranking: green, yellow, blue
 DECISION_COLORS = {"awarded": "#2e9b4f", "conditional": "#f2c230", "not_awarded": "#b8c2cc"}
-DECISION_TEXT = {"awarded": "awarded", "conditional": "conditional", "not_awarded": "not awarded"}
+DECISION_TEXT = {"awarded": "awarded", "conditional": "conditional", "not_awarded": "not awarded",
+                 "refer_to_panel": "referred to the panel", "insufficient_data": "insufficient data"}
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", "size": 12, "color": "#222"}
 CONFIG = {"displaylogo": False, "responsive": True,
           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]}

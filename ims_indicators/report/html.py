@@ -138,6 +138,7 @@ def _label_section(data: ReportData, school_id: str, fig: Figures, school_label:
                              "peer_q1": stats.get(d, nan)[1], "peer_q3": stats.get(d, nan)[2]}
                             for d, name in dims.items()])
     reasons = [s.strip() for s in _txt(row.get("reasons")).split(";") if s.strip()]
+    reasons += [s.strip() for s in _txt(row.get("decision_reason")).split(";") if s.strip() and s.strip() not in reasons]
     gates = []
     for gid, g in (model.gates if model else {}).items():
         failed = any(s.startswith(f"gate {gid} failed") for s in reasons)
@@ -165,12 +166,44 @@ def _label_section(data: ReportData, school_id: str, fig: Figures, school_label:
     if r is not None:
         probs = {d: _f(r.get(f"p_{d}")) for d in DECISIONS if not pd.isna(_f(r.get(f"p_{d}")))}
         out["robustness"] = {
-            "probs": probs, "draws": r.get("draws"), "n": stats.get(overall_col, nan)[3] or len(data.label_records),
-            "rank_median": _f(r.get("rank_median")), "rank_p05": _f(r.get("rank_p05")),
-            "rank_p95": _f(r.get("rank_p95")), "main_driver": _txt(r.get("main_driver")).replace("_", " "),
+            "probs": probs, "draws": r.get("draws"), "holds": decision_certainty(decision, probs),
+            "main_driver": FACTOR_TEXT.get(_txt(r.get("main_driver")), _txt(r.get("main_driver")).replace("_", " ")),
+            "interval": (_f(r.get("overall_p05")), _f(r.get("overall_p95"))),
             "fig": fig(figures.decision_probabilities(probs)) if probs else None,
         }
+    out["panel"] = panel_ratings(data, school_id, year)
     return out
+
+
+# What each Monte Carlo factor group means, in the label page's words.
+FACTOR_TEXT = {"weights": "the weights", "targets": "the targets and worst values", "thresholds": "the decision "
+               "thresholds", "aggregate": "the aggregation (arithmetic or geometric mean)", "leave_one_out":
+               "which indicators are counted", "data_error": "the sampling error of the school's own figures"}
+
+
+def decision_certainty(decision: str, probs: dict[str, float]) -> str:
+    """The decision's probability in words: "holds in 93 % of plausible variations" (label page)."""
+    p = {"awarded": probs.get("awarded"), "not_awarded": probs.get("not_awarded"),
+         "conditional": (probs.get("awarded") or 0) + (probs.get("conditional") or 0)}.get(decision)
+    if decision == "refer_to_panel":
+        best = max(probs.items(), key=lambda kv: kv[1]) if probs else None
+        return ("no outcome is sure enough (80 %) to decide on the figures alone"
+                + (f"; the most frequent, {best[0].replace('_', ' ')}, holds in {best[1]:.0%} of plausible "
+                   "variations" if best else ""))
+    if p is None or pd.isna(p):
+        return ""
+    return f"holds in {p:.0%} of plausible variations"
+
+
+def panel_ratings(data: ReportData, school_id: str, year: str | None) -> list[dict]:
+    """The panel's rating of each standard for the school's year (empty when no panel rated it)."""
+    panel = getattr(data, "panel", None)
+    if panel is None or year is None or not len(panel):
+        return []
+    rows = panel[(panel["school_id"].astype(str) == school_id) & (panel["academic_year"].astype(str) == year)]
+    return [{"standard": str(r["standard"]).replace("_", " "), "rating": str(r["rating"]),
+             "panel_size": r["panel_size"], "date": str(r["date"])[:10], "rationale": _txt(r["rationale"])}
+            for r in rows.to_dict("records")]
 
 
 def school_context(data: ReportData, school_id: str) -> dict:

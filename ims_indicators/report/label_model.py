@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ims_indicators import settings
+from ims_indicators.score.model import DECISION_ORDER
+from ims_indicators.score.model import DECISIONS as SCORE_DECISIONS
 
-DECISIONS = ("awarded", "conditional", "not_awarded")
+# the decisions as the pages list them, best first (one definition: score/model.py)
+DECISIONS = tuple(sorted(DECISION_ORDER, key=lambda d: (-DECISION_ORDER[d], SCORE_DECISIONS.index(d))))
 DIMENSION_NAMES = {
     "quality_assurance": "Quality assurance",
     "staff": "Staff training and management",

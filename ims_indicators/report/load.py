@@ -48,6 +48,7 @@ class ReportData:
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     cache: dict = field(default_factory=dict)
     survey: SurveyData | None = None  # None: no survey mart
+    panel: pd.DataFrame | None = None  # curated.panel_assessment (label page: the panel's ratings)
 
     @cached_property
     def values_by_school(self) -> dict[str, pd.DataFrame]:
@@ -213,4 +214,4 @@ def load(con: duckdb.DuckDBPyConnection) -> ReportData:
     return ReportData(k=k, demo=is_demo(), schools=schools, catalogue=catalogue, values=values, groups=groups,
                       peer_set=peer_set, peer_sets=peer_sets, submissions=submissions, labels=labels,
                       robustness=robustness, model=label_model(labels), network=privacy.network_labels(schools),
-                      survey=load_survey(con, k))
+                      panel=read(con, "curated.panel_assessment"), survey=load_survey(con, k))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("arithmetic", "geometric", "harmonic")
+METHODS = ("arithmetic", "geometric", "harmonic", "a_amean", "a_gmean", "a_hmean", "a_genmean")
+COINR = {"a_amean": "arithmetic", "a_gmean": "geometric", "a_hmean": "harmonic"}  # same formulas, COINr names
 
 
 class AggregationError(ValueError):
@@ -21,18 +22,25 @@ class AggregationError(ValueError):
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str = "arithmetic",
-                  bounds: tuple[float, float] | None = None, zeros: str = "rescale") -> np.ndarray:
+                  bounds: tuple[float, float] | None = None, zeros: str = "rescale", p: float = 2.0) -> np.ndarray:
     """Aggregate children ``x[..., u, c]`` into parents ``[..., u, p]``.
 
     ``w`` are the children's weights, shape ``(c,)`` or ``(..., 1, c)`` (one set per draw); ``member`` is
     the ``c x p`` 0/1 matrix saying which parent each child belongs to; ``bounds`` the normalisation scale.
+    ``a_genmean`` is COINr's generalised mean ``(Σ w x^p / Σ w)^(1/p)`` (``p`` != 0; p = 1 arithmetic,
+    p = -1 harmonic); missing children are skipped as in the other means (COINr's own ``a_genmean``
+    returns NA when any child is missing).
     """
+    method = COINR.get(method, method)
+    if method == "a_genmean" and p == 0:
+        raise ValueError("a_genmean: p = 0 is the geometric mean (use a_gmean)")
     shape = np.broadcast_shapes(x.shape, np.shape(w))
     x = np.broadcast_to(x, shape)
     has = ~np.isnan(x)
     wm = np.broadcast_to(w, shape) * has  # weights of present children only
     den = wm @ member
-    if method != "arithmetic":
+    rescaled = method != "arithmetic" and not (method == "a_genmean" and p > 0)
+    if rescaled:
         lo, hi = bounds if bounds is not None else (0.0, 100.0)
         if zeros == "rescale":
             x = 1.0 + 99.0 * (np.clip(x, lo, hi) - lo) / (hi - lo)
@@ -46,16 +54,18 @@ def weighted_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str 
             out = np.exp((np.log(xs) * wm) @ member / den)
         elif method == "harmonic":
             out = den / ((wm / xs) @ member)
+        elif method == "a_genmean":
+            out = ((xs ** p * wm) @ member / den) ** (1.0 / p)
         else:
             raise ValueError(f"unknown aggregation method {method!r}")
     out = np.where(den > 0, out, np.nan)
-    if method != "arithmetic" and zeros == "rescale":
+    if rescaled and zeros == "rescale":
         out = lo + (out - 1.0) * (hi - lo) / 99.0
     return out
 
 
 def aggregate_tree(x: np.ndarray, weights: np.ndarray, levels: list, methods: dict[int, str],
-                   bounds: tuple[float, float], zeros: str = "rescale") -> np.ndarray:
+                   bounds: tuple[float, float], zeros: str = "rescale", p: float = 2.0) -> np.ndarray:
     """Aggregate normalised indicators ``x[..., u, i]`` up the tree.
 
     ``weights`` is ``(n_nodes,)`` or ``(..., n_nodes)`` (per draw), in :class:`~ims_indicators.score.model.Tree`
@@ -70,5 +80,5 @@ def aggregate_tree(x: np.ndarray, weights: np.ndarray, levels: list, methods: di
         w = weights[..., kids]
         if w.ndim > 1:
             w = w[..., None, :]  # (..., 1, c): one weight set per draw, the same for every unit
-        out[..., parents] = weighted_mean(out[..., kids], w, member, methods[lev], bounds, zeros)
+        out[..., parents] = weighted_mean(out[..., kids], w, member, methods[lev], bounds, zeros, p)
     return out

@@ -15,6 +15,7 @@ from ims_indicators.score import steps
 from ims_indicators.score.aggregate import AggregationError, aggregate_tree
 from ims_indicators.score.model import DECISIONS, DataError, DecisionRule, ScoringModel, goalposts, target_worst
 
+BASE = "__base"  # suffix of the input column holding an indicator's sampling base
 EPS = 1e-9  # a score equal to a threshold meets it, whatever the last bits of the float arithmetic
 
 
@@ -28,6 +29,7 @@ class InputTable:
     gate_raw: dict[str, np.ndarray]  # every model indicator as given, for gates
     denominators: np.ndarray  # (u, n_scored) denominator per cell, 1 where not denominated
     groups: np.ndarray | None  # (u,) impute group labels
+    bases: np.ndarray | None = None  # (u, n_scored) sampling base of each value (<id>__base), NaN = exact
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Prepared:
     imputed: np.ndarray  # (u, n_scored) bool
     availability: np.ndarray  # (u,)
     treatment: list[steps.Treatment] | None  # one per scored indicator, or None if the step is off
+    floor: np.ndarray | None = None  # (u_kept, n_scored) cells that score the bottom of the scale (impute worst)
 
 
 @dataclass
@@ -101,8 +104,12 @@ def read_table(model: ScoringModel, df: pd.DataFrame, source: str = "input") -> 
                 den[:, j] = numeric(ind.denominator)
     group_col = model.impute.group
     groups = df[group_col].astype(str).to_numpy() if group_col else None
+    bases = np.full(raw.shape, np.nan)
+    for j, i in enumerate(tree.indicators):
+        if model.indicators[i].error != "none" and f"{i}{BASE}" in df.columns:
+            bases[:, j] = numeric(f"{i}{BASE}")
     return InputTable(frame=df, ids=ids.astype(str).to_numpy(), raw=raw, gate_raw=gate_raw,
-                      denominators=den, groups=groups)
+                      denominators=den, groups=groups, bases=bases)
 
 
 def prepare(model: ScoringModel, table: InputTable, impute_method: str | None = None) -> Prepared:
@@ -116,7 +123,8 @@ def prepare(model: ScoringModel, table: InputTable, impute_method: str | None = 
     kept = np.ones(len(x), dtype=bool) if scr.after_impute else steps.screen(x, scr.threshold)
     avail = steps.availability(x)
     imputed = np.zeros(x.shape, dtype=bool)
-    xk, flags = steps.impute(x[kept], method, table.groups[kept] if table.groups is not None else None)
+    xk, flags = steps.impute(x[kept], method, table.groups[kept] if table.groups is not None else None,
+                             normalise_params(model).worst)
     imputed[kept] = flags
     if scr.after_impute:
         keep2 = steps.screen(xk, scr.threshold)
@@ -129,11 +137,13 @@ def prepare(model: ScoringModel, table: InputTable, impute_method: str | None = 
     if model.treat.method == "coinr":
         t = model.treat
         xk, treatment = steps.treat(xk, t.winmax, t.skew_thresh, t.kurt_thresh, t.log)
-    return Prepared(kept=kept, x=xk, imputed=imputed, availability=avail, treatment=treatment)
+    floor = imputed[kept] if method == "worst" else None
+    return Prepared(kept=kept, x=xk, imputed=imputed, availability=avail, treatment=treatment, floor=floor)
 
 
-def normalise_params(model: ScoringModel) -> steps.NormaliseParams:
-    """Per-indicator arrays of direction, target, worst and goalposts."""
+def normalise_params(model: ScoringModel, ids: np.ndarray | None = None) -> steps.NormaliseParams:
+    """Per-indicator arrays of direction, target, worst and goalposts; ``ids`` (of the units normalised
+    together) locate the reference unit of ``n_dist2ref``."""
     inds = [model.indicators[i] for i in model.tree.indicators]
     tw = [target_worst(i) for i in inds]
 
@@ -143,10 +153,19 @@ def normalise_params(model: ScoringModel) -> steps.NormaliseParams:
     posts = [goalposts(i) if i.goalposts is not None or None not in target_worst(i) else (np.nan, np.nan)
              for i in inds]
     n = model.normalise
+    ref = None
+    if n.ref_unit is not None and ids is not None:
+        hits = np.flatnonzero(np.asarray(ids).astype(str) == n.ref_unit)
+        if not len(hits):
+            raise DataError(f"normalise.ref_unit: unit {n.ref_unit!r} is not among the units scored")
+        ref = int(hits[0])
+    coinr = steps.CoinrParams(m_sd=n.m_sd, npara=n.npara, scale_factor=n.scale_factor,
+                              goalpost_scale=n.goalpost_scale, trunc2posts=n.trunc2posts, cap_max=n.cap_max,
+                              ties=n.ties, ref_index=ref)
     return steps.NormaliseParams(direction=np.array([i.direction for i in inds], dtype=float),
                                  target=arr([t for t, _ in tw]), worst=arr([w for _, w in tw]),
                                  post_lo=arr([p[0] for p in posts]), post_hi=arr([p[1] for p in posts]),
-                                 lo=n.range[0], hi=n.range[1], mean_sd=n.mean_sd)
+                                 lo=n.range[0], hi=n.range[1], mean_sd=n.mean_sd, coinr=coinr)
 
 
 def level_methods(model: ScoringModel, override: str | None = None) -> dict[int, str]:
@@ -159,14 +178,19 @@ def level_methods(model: ScoringModel, override: str | None = None) -> dict[int,
 
 def node_scores(model: ScoringModel, x: np.ndarray, norm_method: str, methods: dict[int, str],
                 weights: np.ndarray | None = None, targets: np.ndarray | None = None,
-                params: steps.NormaliseParams | None = None) -> np.ndarray:
-    """Normalise ``x[u, i]`` and aggregate: returns ``[..., u, n_nodes]``.
+                params: steps.NormaliseParams | None = None, worst: np.ndarray | None = None,
+                floor: np.ndarray | None = None) -> np.ndarray:
+    """Normalise ``x[..., u, i]`` and aggregate: returns ``[..., u, n_nodes]``.
 
-    ``weights`` ``(n_nodes,)`` or ``(d, n_nodes)``; ``targets`` ``(d, 1, i)`` per draw (distance to target only).
+    ``weights`` ``(n_nodes,)`` or ``(d, n_nodes)``; ``targets`` / ``worst`` ``(d, 1, i)`` per draw
+    (distance to target only). ``floor`` ``(u, i)`` marks cells imputed as worst: they score the bottom of
+    the normalised scale in every draw (a moved worst value must not lift a missing value above a sent one).
     """
     p = params or normalise_params(model)
     tree = model.tree
-    z = steps.normalise(x, norm_method, p, target=targets)
+    z = steps.normalise(x, norm_method, p, target=targets, worst=worst)
+    if floor is not None and floor.any():
+        z = np.where(floor, steps.normalised_bounds(norm_method, p)[0], z)
     if targets is not None and norm_method != "distance_to_target":
         z = np.broadcast_to(z, (targets.shape[0],) + z.shape[-2:])
     w = tree.weights if weights is None else weights
@@ -174,7 +198,7 @@ def node_scores(model: ScoringModel, x: np.ndarray, norm_method: str, methods: d
         z = np.broadcast_to(z, (w.shape[0],) + z.shape)
     try:
         return aggregate_tree(z, w, tree.levels, methods, steps.normalised_bounds(norm_method, p),
-                              model.aggregate.zeros)
+                              model.aggregate.zeros, model.aggregate.p)
     except AggregationError as exc:
         raise DataError(str(exc)) from None
 
@@ -193,16 +217,17 @@ def gate_results(model: ScoringModel, env: dict[str, np.ndarray]) -> dict[str, n
     return {gid: expr.evaluate(env) for gid, expr in model.gate_exprs.items()}
 
 
-def _meets(rule: DecisionRule, model: ScoringModel, scores: np.ndarray) -> np.ndarray:
+def _meets(rule: DecisionRule, model: ScoringModel, scores: np.ndarray, shift: np.ndarray | float = 0.0) -> np.ndarray:
+    """Units meeting every threshold of ``rule``; ``shift`` (``(d, 1)`` per draw) moves all thresholds."""
     tree = model.tree
     idx = {n: k for k, n in enumerate(tree.nodes)}
     overall = scores[..., idx[tree.root]]
     ok = ~np.isnan(overall)
     with np.errstate(invalid="ignore"):
         if rule.overall_min is not None:
-            ok &= overall >= rule.overall_min - EPS
+            ok &= overall >= rule.overall_min + shift - EPS
         for dim, thr in _dimension_thresholds(rule, model).items():
-            ok &= scores[..., idx[dim]] >= thr - EPS
+            ok &= scores[..., idx[dim]] >= thr + shift - EPS
     return ok
 
 
@@ -214,17 +239,22 @@ def _dimension_thresholds(rule: DecisionRule, model: ScoringModel) -> dict[str, 
     return {d: float(rule.dimension_min) for d in model.tree.dimensions}
 
 
-def decision_codes(model: ScoringModel, scores: np.ndarray, gates: dict[str, np.ndarray]) -> np.ndarray:
+def decision_codes(model: ScoringModel, scores: np.ndarray, gates: dict[str, np.ndarray],
+                   shift: np.ndarray | float = 0.0) -> np.ndarray:
     """Decision per unit (and draw) as codes 0 not_awarded, 1 conditional, 2 awarded.
 
-    ``scores`` is ``[..., u, n_nodes]`` with NaN for units screened out (never awarded).
+    ``scores`` is ``[..., u, n_nodes]`` with NaN for units screened out (never awarded); ``shift`` moves
+    every threshold (Monte Carlo). Publication conditions (``on_fail: insufficient_data``) are not
+    decisions on the score and are applied by :func:`final_decision`.
     """
     dec = model.decision
     assert dec is not None
-    code = np.where(_meets(dec.awarded, model, scores), 2, 0).astype(np.int8)
+    code = np.where(_meets(dec.awarded, model, scores, shift), 2, 0).astype(np.int8)
     if dec.conditional is not None:
-        code = np.where((code == 0) & _meets(dec.conditional, model, scores), 1, code).astype(np.int8)
+        code = np.where((code == 0) & _meets(dec.conditional, model, scores, shift), 1, code).astype(np.int8)
     for gid, passed in gates.items():
+        if model.gates[gid].on_fail == "insufficient_data":
+            continue
         cap = 0 if model.gates[gid].on_fail == "not_awarded" else 1
         code = np.where(passed, code, np.minimum(code, cap)).astype(np.int8)
     return code
@@ -244,7 +274,8 @@ def reasons_for(model: ScoringModel, unit: int, scores: np.ndarray, gates: dict[
         if not passed[unit]:
             g = model.gates[gid]
             vals = ", ".join(f"{n}={_fmt(float(np.asarray(env[n])[unit]))}" for n in sorted(model.gate_exprs[gid].names()))
-            cap = "" if g.on_fail == "not_awarded" else " (decision capped at conditional)"
+            cap = {"not_awarded": "", "conditional": " (decision capped at conditional)",
+                   "insufficient_data": " (publication condition: insufficient data)"}[g.on_fail]
             out.append(f"gate {gid} failed: {g.rule} ({vals}){cap}")
     dec = model.decision
     assert dec is not None
@@ -292,7 +323,8 @@ def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = No
     table = read_table(model, df, source)
     prepared = prepare(model, table)
     tree = model.tree
-    nodes = node_scores(model, prepared.x, model.normalise.method, level_methods(model))
+    nodes = node_scores(model, prepared.x, model.normalise.method, level_methods(model),
+                        params=normalise_params(model, table.ids[prepared.kept]), floor=prepared.floor)
     scores = np.full((len(table.ids), len(tree.nodes)), np.nan)
     scores[prepared.kept] = nodes
     env = gate_env(model, table, scores)
@@ -310,7 +342,11 @@ def score_table(model: ScoringModel, df: pd.DataFrame, snapshot: str | None = No
     few = few_units_reason(int(prepared.kept.sum()), min_units)
     if model.decision is not None:
         codes = decision_codes(model, scores, gates)
-        out["decision"] = [DECISIONS[c] for c in codes]
+        unpublished = ~prepared.kept
+        for gid, passed in gates.items():
+            if model.gates[gid].on_fail == "insufficient_data":
+                unpublished |= ~np.broadcast_to(passed, unpublished.shape)
+        out["decision"] = ["insufficient_data" if unpublished[u] else DECISIONS[c] for u, c in enumerate(codes)]
         out["reasons"] = ["; ".join(reasons_for(model, u, scores, gates, int(codes[u]), env,
                                                 bool(prepared.kept[u]), float(prepared.availability[u]))
                                     + ([few] if few else []))

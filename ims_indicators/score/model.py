@@ -21,11 +21,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ims_indicators.score.gates import GateExpr, parse_gate
+from ims_indicators.score.steps import RELATIVE
 
-NormaliseMethod = Literal["distance_to_target", "goalposts", "minmax", "zscore", "rank"]
-AggregateMethod = Literal["arithmetic", "geometric", "harmonic"]
-ImputeMethod = Literal["none", "mean", "median", "group_mean"]
-DECISIONS = ("not_awarded", "conditional", "awarded")  # index = decision code used in arrays
+NormaliseMethod = Literal["distance_to_target", "goalposts", "minmax", "zscore", "rank",
+                          "n_minmax", "n_zscore", "n_scaled", "n_fracmax", "n_prank", "n_rank", "n_borda",
+                          "n_goalposts", "n_dist2targ", "n_dist2ref", "n_dist2max"]
+AggregateMethod = Literal["arithmetic", "geometric", "harmonic", "a_amean", "a_gmean", "a_hmean", "a_genmean"]
+ImputeMethod = Literal["none", "mean", "median", "group_mean", "worst"]
+# The first three are codes in arrays (0, 1, 2); the last two exist only as final decisions.
+DECISIONS = ("not_awarded", "conditional", "awarded", "refer_to_panel", "insufficient_data")
+# How good a final decision is for the school (a missing part must never move a school up this order).
+DECISION_ORDER = {"not_awarded": 0, "insufficient_data": 0, "refer_to_panel": 1, "conditional": 2, "awarded": 3}
 
 
 class ScoreError(Exception):
@@ -56,6 +62,10 @@ class Indicator(_Strict):
     target: float | None = Field(None, description="value that scores the top of the range (distance_to_target)")
     worst: float | None = Field(None, description="value that scores the bottom (distance_to_target); default 0")
     goalposts: tuple[float, float] | None = Field(None, description="[low, high] for the goalposts method")
+    error: Literal["none", "share", "count", "mean"] = Field(
+        "none", description="sampling distribution of the value (Monte Carlo data error); its base is the "
+        "input column <id>__base: the denominator of a share, the count behind a rate, the n of a mean")
+    sd: float | None = Field(None, gt=0, description="mean: standard deviation of one answer")
 
 
 class Aggregate(_Strict):
@@ -97,8 +107,16 @@ class TreatStep(_Strict):
 
 class NormaliseStep(_Strict):
     method: NormaliseMethod = "distance_to_target"
-    range: tuple[float, float] = (0.0, 100.0)
+    range: tuple[float, float] = Field((0.0, 100.0), description="target range; n_minmax: l_u")
     mean_sd: tuple[float, float] = Field((50.0, 10.0), description="zscore: target mean and sd")
+    m_sd: tuple[float, float] = Field((0.0, 1.0), description="n_zscore: mean and sd (COINr default 0, 1)")
+    npara: tuple[float, float] = Field((0.0, 100.0), description="n_scaled: the two values mapped to 0 and scale_factor")
+    scale_factor: float = Field(100.0, description="n_scaled")
+    goalpost_scale: float = Field(1.0, description="n_goalposts: gposts[3]")
+    trunc2posts: bool = Field(True, description="n_goalposts: clip to the goalposts")
+    cap_max: bool = Field(False, description="n_dist2targ, n_dist2ref: cap scores at 1")
+    ties: Literal["min", "average", "max", "first"] = Field("min", description="n_rank, n_prank, n_borda: R ties.method")
+    ref_unit: str | None = Field(None, description="n_dist2ref: id of the reference unit")
 
 
 class AggregateStep(_Strict):
@@ -107,11 +125,13 @@ class AggregateStep(_Strict):
     zeros: Literal["rescale", "error"] = Field(
         "rescale", description="geometric/harmonic: map the range to 1..100 first (rescale) or refuse values <= 0"
     )
+    p: float = Field(2.0, description="a_genmean: the exponent (not 0)")
 
 
 class Gate(_Strict):
     rule: str
-    on_fail: Literal["not_awarded", "conditional"] = "not_awarded"
+    on_fail: Literal["not_awarded", "conditional", "insufficient_data"] = Field(
+        "not_awarded", description="insufficient_data: a publication condition, the school gets no decision")
     description: str | None = None
 
 
@@ -120,9 +140,43 @@ class DecisionRule(_Strict):
     dimension_min: float | dict[str, float] | None = None
 
 
+class ProbabilityRule(_Strict):
+    """Decision under uncertainty: a decision stands only when the Monte Carlo supports it."""
+
+    awarded: float = Field(0.8, gt=0.5, le=1, description="awarded only if P(awarded) >= this")
+    not_awarded: float = Field(0.8, gt=0.5, le=1, description="not awarded only if P(not awarded) >= this")
+    conditional: float = Field(0.8, gt=0.5, le=1, description="conditional if P(conditional or awarded) >= this")
+
+
 class Decision(_Strict):
     awarded: DecisionRule
     conditional: DecisionRule | None = None
+    probability: ProbabilityRule | None = Field(None, description="otherwise refer_to_panel")
+
+
+Rating = Literal["unsatisfactory", "partially", "satisfactory", "excellent"]
+RATINGS = ("unsatisfactory", "partially", "satisfactory", "excellent")  # order matters: worst first
+
+
+class Standard(_Strict):
+    name: str
+    dimension: str = Field(description="the label dimension (aggregate) the standard assesses")
+    description: str | None = None
+
+
+class PanelOutcome(_Strict):
+    all_at_least: Rating
+    excellent_at_least: int = Field(0, ge=0, description="this many standards rated excellent")
+
+
+class Panel(_Strict):
+    """How a peer panel's ratings settle a referred case (CeQuInt-style four-point scale)."""
+
+    standards: dict[str, Standard]
+    awarded: PanelOutcome
+    conditional: PanelOutcome | None = None
+    applies_to: list[Literal["refer_to_panel", "conditional", "awarded", "not_awarded"]] = ["refer_to_panel"]
+    source: str | None = None
 
 
 class WeightsUncertainty(_Strict):
@@ -133,6 +187,11 @@ class WeightsUncertainty(_Strict):
 
 class TargetsUncertainty(_Strict):
     spread: float = Field(0.10, ge=0, lt=1, description="target moves within +-spread of (target - worst)")
+    worst: bool = Field(False, description="move the worst value too (+-spread of (target - worst))")
+
+
+class ThresholdsUncertainty(_Strict):
+    spread: float = Field(5.0, ge=0, description="every decision threshold moves by the same +-spread points")
 
 
 class Sensitivity(_Strict):
@@ -145,6 +204,9 @@ class Robustness(_Strict):
     seed: int = 20240601
     weights: WeightsUncertainty | None = None
     targets: TargetsUncertainty | None = None
+    thresholds: ThresholdsUncertainty | None = None
+    leave_one_out: bool = Field(False, description="each draw leaves out one indicator (or none) of a dimension with 2+")
+    data_error: bool = Field(False, description="each value drawn from its sampling distribution (indicator error)")
     normalise: list[NormaliseMethod] = []
     aggregate: list[AggregateMethod] = []
     impute: list[ImputeMethod] = []
@@ -168,6 +230,7 @@ class ScoringModel(_Strict):
     aggregate: AggregateStep = AggregateStep()
     gates: dict[str, Gate] = {}
     decision: Decision | None = None
+    panel: Panel | None = None
     robustness: Robustness = Robustness()
 
     @model_validator(mode="after")
@@ -289,6 +352,28 @@ def _check_model(m: ScoringModel) -> None:
     if not hi > lo:
         raise ValueError(f"normalise.range: high must exceed low, got {[lo, hi]}")
     methods = {m.normalise.method, *m.robustness.normalise}
+    if m.aggregate.p == 0 and "a_genmean" in {m.aggregate.method, *m.aggregate.by_level.values()}:
+        raise ValueError("aggregate.p: a_genmean needs p != 0 (p = 0 is a_gmean)")
+    if m.normalise.method == "n_dist2ref" and not m.normalise.ref_unit:
+        raise ValueError("normalise.ref_unit: the n_dist2ref method needs the id of a reference unit")
+    if m.impute.method == "worst" or "worst" in m.robustness.impute:
+        for i, ind in scored.items():
+            if target_worst(ind)[1] is None:
+                raise ValueError(f"indicators.{i}.worst: needed by the worst imputation")
+    for i, ind in scored.items():
+        if ind.error == "mean" and ind.sd is None:
+            raise ValueError(f"indicators.{i}.sd: the mean error needs the sd of one answer")
+    if m.robustness.targets is not None and m.robustness.targets.worst and m.robustness.targets.spread >= 0.5:
+        raise ValueError("robustness.targets.spread: below 0.5 when worst values move too (they must not cross)")
+    if m.decision is not None and m.decision.probability is not None:
+        relative = sorted(set(m.robustness.normalise) & set(RELATIVE))
+        if relative:
+            raise ValueError(f"robustness.normalise: {relative} depend on who else submitted; a criterion-"
+                             "referenced decision (decision.probability) must not vary them")
+    if m.panel is not None:
+        for sid, std in m.panel.standards.items():
+            if std.dimension not in m.aggregates:
+                raise ValueError(f"panel.standards.{sid}.dimension: {std.dimension!r} is not an aggregate")
     for i, ind in scored.items():
         t, w = target_worst(ind)
         uses_target = "distance_to_target" in methods or ("goalposts" in methods and ind.goalposts is None)
@@ -296,7 +381,7 @@ def _check_model(m: ScoringModel) -> None:
             raise ValueError(f"indicators.{i}.worst: needed with a target for a lower-is-better indicator")
         if t is not None and w is not None and np.sign(t - w) != ind.direction:
             raise ValueError(f"indicators.{i}: target {t} and worst {w} disagree with direction {ind.direction}")
-        if "distance_to_target" in methods and t is None:
+        if methods & {"distance_to_target", "n_dist2targ"} and t is None:
             raise ValueError(f"indicators.{i}.target: needed by the distance_to_target method")
         if "goalposts" in methods and ind.goalposts is None and t is None:
             raise ValueError(f"indicators.{i}.goalposts: needed by the goalposts method (or a target)")

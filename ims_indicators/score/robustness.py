@@ -5,7 +5,15 @@ Every uncertain assumption is a *factor* driven by uniform numbers in [0, 1):
 - ``weights``: one column per non-root node; ``uniform`` multiplies each weight by U(1-s, 1+s),
   ``dirichlet`` redraws each sibling group's shares from Dirichlet(concentration x nominal share)
   (inverse-CDF of gamma variates, so it is driven by the same uniforms);
-- ``targets``: one column per indicator with a target; the target moves within +-s of (target - worst);
+- ``targets``: one column per indicator with a target; the target moves within +-s of (target - worst)
+  (and, with ``worst: true``, one more column per indicator moving the worst value likewise);
+- ``thresholds``: one column; every decision threshold moves by the same +-spread points;
+- ``leave_one_out``: one column choosing "none" or one indicator of a dimension that has two or more;
+- ``data_error``: one column per unit and indicator with an ``error`` kind and a base; the uniform goes
+  through the normal quantile ``z`` and the value becomes (:func:`perturb`)
+  share ``clip(v + z sqrt(a b / ((a + b)^2 (a + b + 1))), 0, 1)`` with the Jeffreys Beta(a = k + 1/2,
+  b = n - k + 1/2) of k = v n successes in n, count ``v (k + z sqrt(k + 1/2)) / k`` (Poisson, k the
+  count behind the rate, never below 0), mean ``v + z sd / sqrt(n)``; imputed or base-less values are exact;
 - ``normalise`` / ``aggregate`` / ``impute``: one column each, choosing among the listed methods.
 
 Draws are evaluated vectorised: draws are grouped by their discrete choices (imputation, normalisation,
@@ -23,11 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaincinv
-from scipy.stats import rankdata
+from scipy.special import gammaincinv, ndtri
 
 from ims_indicators.score import engine
-from ims_indicators.score.model import DECISIONS, ScoringModel
+from ims_indicators.score.model import ProbabilityRule, ScoringModel
 
 CHUNK = 2048  # draws per vectorised block
 
@@ -39,7 +46,38 @@ class Factor:
     options: tuple[str, ...] = ()  # discrete factors only
 
 
-def factors(model: ScoringModel) -> list[Factor]:
+def loo_candidates(model: ScoringModel) -> np.ndarray:
+    """Indices of indicators that may be left out: those with at least one scored sibling."""
+    inds = model.tree.indicators
+    par = [model.indicators[i].parent for i in inds]
+    return np.array([k for k, p in enumerate(par) if par.count(p) > 1], dtype=int)
+
+
+def error_cells(model: ScoringModel, table: engine.InputTable) -> np.ndarray:
+    """Mask ``(u, i)`` of values with a sampling distribution: an error kind, a base and a value."""
+    kinds = np.array([model.indicators[i].error != "none" for i in model.tree.indicators], dtype=bool)
+    if table.bases is None or not kinds.any():
+        return np.zeros(table.raw.shape, dtype=bool)
+    return kinds[None, :] & ~np.isnan(table.bases) & ~np.isnan(table.raw) & (table.bases > 0)
+
+
+def perturb(kind: str, value: np.ndarray, base: np.ndarray, z: np.ndarray, sd: float | None = None) -> np.ndarray:
+    """A value drawn from its sampling distribution at standard-normal quantile ``z`` (see module doc)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind == "share":
+            a = value * base + 0.5
+            b = base - value * base + 0.5
+            spread = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+            return np.clip(value + z * spread, 0.0, 1.0)
+        if kind == "count":
+            k = np.maximum(base, 0.0)
+            return np.where(k > 0, value * np.maximum(k + z * np.sqrt(k + 0.5), 0.0) / np.where(k > 0, k, 1), value)
+        if kind == "mean":
+            return value + z * (sd or 0.0) / np.sqrt(base)
+    raise ValueError(f"unknown error kind {kind!r}")
+
+
+def factors(model: ScoringModel, n_error_cells: int = 0) -> list[Factor]:
     """The uncertain assumptions the model's ``robustness`` section switches on (discrete ones need 2+ options)."""
     rob = model.robustness
     tree = model.tree
@@ -49,7 +87,13 @@ def factors(model: ScoringModel) -> list[Factor]:
     if rob.targets is not None:
         n_t = sum(model.indicators[i].target is not None for i in tree.indicators)
         if n_t:
-            out.append(Factor("targets", n_t))
+            out.append(Factor("targets", n_t * (2 if rob.targets.worst else 1)))
+    if rob.thresholds is not None and model.decision is not None:
+        out.append(Factor("thresholds", 1))
+    if rob.leave_one_out and len(loo_candidates(model)):
+        out.append(Factor("leave_one_out", 1))
+    if rob.data_error and n_error_cells:
+        out.append(Factor("data_error", n_error_cells))
     for name in ("impute", "normalise", "aggregate"):
         opts = tuple(dict.fromkeys(getattr(rob, name)))
         if len(opts) > 1:
@@ -63,11 +107,22 @@ class Evaluator:
     def __init__(self, model: ScoringModel, table: engine.InputTable):
         self.model, self.table = model, table
         self.tree = model.tree
-        self.factors = factors(model)
-        self.params = engine.normalise_params(model)
-        imputes = next((f.options for f in self.factors if f.name == "impute"), (model.impute.method,))
+        imputes = tuple(dict.fromkeys(model.robustness.impute)) if len(set(model.robustness.impute)) > 1 \
+            else (model.impute.method,)
         self.prepared = {m: engine.prepare(model, table, m) for m in imputes}
+        nominal = self.prepared[imputes[0]]
+        # One data-error column per unit and indicator with an error kind (a fixed layout, so a draw's
+        # numbers do not depend on which values were sent); only values as sent, of kept units, move.
+        kinds = np.array([model.indicators[i].error != "none" for i in self.tree.indicators], dtype=bool)
+        self.err_cols = np.nonzero(np.broadcast_to(kinds[None, :], table.raw.shape))
+        moving = error_cells(model, table) & nominal.kept[:, None] & ~nominal.imputed
+        self.err_moving = moving[self.err_cols]
+        self.factors = factors(model, len(self.err_cols[0]))
+        self.params = engine.normalise_params(model)
+        self.loo = loo_candidates(model)
         self.root = self.tree.nodes.index(self.tree.root)
+        self.dim_idx = [self.tree.nodes.index(d) for d in self.tree.dimensions]
+        self.last_dimensions: np.ndarray | None = None
         self.perturbed = [k for k, n in enumerate(self.tree.nodes) if n != self.tree.root]
         self.with_target = np.flatnonzero(~np.isnan(self.params.target))
         self.gates_static = not any(n in model.aggregates for e in model.gate_exprs.values() for n in e.names())
@@ -109,21 +164,53 @@ class Evaluator:
             w[:, sib] = np.where(s > 0, g / np.where(s > 0, s, 1) * total, w0[sib])
         return w
 
-    def _targets(self, u: np.ndarray) -> np.ndarray:
+    def _targets(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Targets (and worst values) per draw: each moves within +-spread of (target - worst)."""
         spec = self.model.robustness.targets
         p = self.params
-        t = np.broadcast_to(p.target, (len(u), len(p.target))).copy()
         j = self.with_target
-        t[:, j] = p.worst[j] + (p.target[j] - p.worst[j]) * (1 + spec.spread * (2 * u - 1))
-        return t
+        span = p.target[j] - p.worst[j]
+        t = np.broadcast_to(p.target, (len(u), len(p.target))).copy()
+        t[:, j] = p.target[j] + span * spec.spread * (2 * u[:, :len(j)] - 1)
+        if not spec.worst:
+            return t, None
+        w = np.broadcast_to(p.worst, (len(u), len(p.worst))).copy()
+        w[:, j] = p.worst[j] + span * spec.spread * (2 * u[:, len(j):] - 1)
+        return t, w
 
-    def evaluate(self, u: np.ndarray, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray | None]:
-        """Overall score ``(draws, units)`` and decision codes ``(draws, units)`` (None without decision rules)."""
+    def _data(self, x: np.ndarray, kept: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``x`` of the kept units per draw ``(d, u_kept, i)`` with every error cell drawn from its distribution."""
+        out = np.broadcast_to(x, (len(u),) + x.shape).copy()
+        rows_kept = np.cumsum(kept) - 1  # unit index -> row in x
+        r, c = (a[self.err_moving] for a in self.err_cols)
+        z = ndtri(np.clip(u[:, self.err_moving], 1e-12, 1 - 1e-12))
+        base = self.table.bases[r, c]
+        for col in np.unique(c):
+            ind = self.model.indicators[self.tree.indicators[col]]
+            sel = c == col
+            rr = rows_kept[r[sel]]
+            out[:, rr, col] = perturb(ind.error, x[rr, col], base[sel], z[:, sel], ind.sd)
+        return out
+
+    def evaluate(self, u: np.ndarray, chunk: int = CHUNK,
+                 keep_dimensions: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Overall score ``(draws, units)`` and decision codes ``(draws, units)`` (None without decision rules).
+
+        With ``keep_dimensions`` the dimension scores ``(draws, units, dims)`` are kept in ``last_dimensions``.
+        """
         model, tree = self.model, self.tree
         n, n_units = len(u), len(self.table.ids)
         parts = self._split(u)
-        weights = self._weights(parts["weights"]) if "weights" in parts else None
-        targets = self._targets(parts["targets"]) if "targets" in parts else None
+        weights = self._weights(parts["weights"]) if "weights" in parts else \
+            np.broadcast_to(tree.weights, (n, len(tree.weights))).copy()
+        if "leave_one_out" in parts:  # option 0 = leave nothing out
+            pick = np.minimum((parts["leave_one_out"][:, 0] * (len(self.loo) + 1)).astype(int), len(self.loo))
+            out_rows = np.flatnonzero(pick > 0)
+            weights[out_rows, self.loo[pick[out_rows] - 1]] = 0.0
+        targets, worst = self._targets(parts["targets"]) if "targets" in parts else (None, None)
+        shift = None
+        if "thresholds" in parts:
+            shift = model.robustness.thresholds.spread * (2 * parts["thresholds"] - 1)  # (n, 1)
         choice = {}
         for f in self.factors:
             if f.options:
@@ -133,6 +220,7 @@ class Evaluator:
                 for name in nominal}
         keys = np.stack([choice.get(name, np.zeros(n, dtype=int)) for name in nominal], axis=1)
         overall = np.full((n, n_units), np.nan)
+        dims = np.full((n, n_units, len(self.dim_idx)), np.nan) if keep_dimensions else None
         codes = np.zeros((n, n_units), dtype=np.int8) if model.decision is not None else None
         combos, inverse = np.unique(keys, axis=0, return_inverse=True)
         for ci, combo in enumerate(combos):
@@ -142,24 +230,24 @@ class Evaluator:
             rows_all = np.flatnonzero(inverse.ravel() == ci)
             for start in range(0, len(rows_all), chunk):
                 rows = rows_all[start:start + chunk]
-                w = weights[rows] if weights is not None else np.broadcast_to(tree.weights, (len(rows), len(tree.weights)))
-                t = targets[rows][:, None, :] if targets is not None and norm == "distance_to_target" else None
-                s = engine.node_scores(model, prep.x, norm, methods, w, t, self.params)
+                w = weights[rows]
+                dtt = norm == "distance_to_target"
+                t = targets[rows][:, None, :] if targets is not None and dtt else None
+                wo = worst[rows][:, None, :] if worst is not None and dtt else None
+                x = self._data(prep.x, prep.kept, parts["data_error"][rows]) if "data_error" in parts else prep.x
+                s = engine.node_scores(model, x, norm, methods, w, t, self.params, wo, floor=prep.floor)
                 overall[np.ix_(rows, np.flatnonzero(prep.kept))] = s[..., self.root]
                 if codes is not None:
                     full = np.full((len(rows), n_units, len(tree.nodes)), np.nan)
                     full[:, prep.kept] = s
                     gates = self._static_gates if self.gates_static else engine.gate_results(
                         model, engine.gate_env(model, self.table, full))
-                    codes[rows] = engine.decision_codes(model, full, gates)
+                    codes[rows] = engine.decision_codes(model, full, gates,
+                                                        0.0 if shift is None else shift[rows])
+                if dims is not None:
+                    dims[np.ix_(rows, np.flatnonzero(prep.kept))] = s[..., self.dim_idx]
+        self.last_dimensions = dims
         return overall, codes
-
-
-def ranks(overall: np.ndarray) -> np.ndarray:
-    """Rank per draw (1 = best, ties share the best rank as R's ``ties.method = "min"``); NaN if unscored."""
-    r = rankdata(np.where(np.isnan(overall), np.inf, -overall), method="min", axis=-1).astype(float)
-    r[np.isnan(overall)] = np.nan
-    return r
 
 
 @dataclass
@@ -167,7 +255,7 @@ class MonteCarlo:
     draws: int
     overall: np.ndarray  # (draws, units)
     codes: np.ndarray | None  # (draws, units)
-    ranks: np.ndarray  # (draws, units)
+    dimensions: np.ndarray | None = None  # (draws, units, dims)
 
 
 def monte_carlo(model: ScoringModel, table: engine.InputTable, draws: int | None = None,
@@ -177,26 +265,41 @@ def monte_carlo(model: ScoringModel, table: engine.InputTable, draws: int | None
     n = model.robustness.draws if draws is None else draws
     rng = np.random.default_rng(model.robustness.seed if seed is None else seed)
     u = rng.random((n, ev.n_columns))
-    overall, codes = ev.evaluate(u)
-    return MonteCarlo(draws=n, overall=overall, codes=codes, ranks=ranks(overall))
+    overall, codes = ev.evaluate(u, keep_dimensions=True)
+    return MonteCarlo(draws=n, overall=overall, codes=codes, dimensions=ev.last_dimensions)
+
+
+def saltelli_groups(base: int, groups: list[str], seed: int) -> np.ndarray:
+    """Saltelli's design with grouped factors, laid out as ``SALib.sample.sobol.sample(...,
+    calc_second_order=False)`` lays it out (per base row: A, AB_1 … AB_G, B; groups in order of first
+    appearance), built with whole-array numpy instead of SALib's per-column loop (slow for the thousands
+    of data-error columns). A and B are the two halves of a scrambled Sobol' sequence of dimension 2D."""
+    from scipy.stats import qmc
+
+    d = len(groups)
+    names = list(dict.fromkeys(groups))
+    seq = qmc.Sobol(d=2 * d, scramble=True, seed=seed).random(base)
+    a, b = seq[:, :d], seq[:, d:]
+    out = np.repeat(a[:, None, :], len(names) + 2, axis=1)
+    out[:, -1] = b
+    cols = np.array(groups)
+    for k, name in enumerate(names):
+        sel = cols == name
+        out[:, 1 + k, sel] = b[:, sel]
+    return out.reshape(-1, d)
 
 
 def sensitivity(model: ScoringModel, table: engine.InputTable, n: int | None = None, seed: int | None = None,
                 evaluator: Evaluator | None = None) -> pd.DataFrame:
     """First-order and total Sobol' indices per unit, factor and output (``decision`` code and ``overall``)."""
     from SALib.analyze.sobol import first_order, total_order
-    from SALib.sample import sobol as sobol_sample
 
     ev = evaluator or Evaluator(model, table)
     names = [f.name for f in ev.factors]
     if not names:
         return pd.DataFrame(columns=["unit", "output", "factor", "first_order", "total_order"])
     base = int(2 ** np.ceil(np.log2(n or model.robustness.sensitivity.n)))
-    groups = ev.column_groups()
-    problem = {"num_vars": len(groups), "names": [f"{g}_{k}" for k, g in enumerate(groups)],
-               "bounds": [[0.0, 1.0]] * len(groups), "groups": groups}
-    u = sobol_sample.sample(problem, base, calc_second_order=False,
-                            seed=model.robustness.seed if seed is None else seed)
+    u = saltelli_groups(base, ev.column_groups(), model.robustness.seed if seed is None else seed)
     overall, codes = ev.evaluate(np.clip(u, 0.0, 1.0 - 1e-12))
     outputs = {"overall": overall}
     if codes is not None:
@@ -223,26 +326,57 @@ def sensitivity(model: ScoringModel, table: engine.InputTable, n: int | None = N
     return pd.concat(rows, ignore_index=True)
 
 
+def probabilities(codes: np.ndarray) -> dict[str, np.ndarray]:
+    """P(awarded), P(conditional), P(not awarded) per unit from decision codes ``(draws, units)``."""
+    return {name: (codes == k).mean(axis=0) for k, name in ((2, "awarded"), (1, "conditional"), (0, "not_awarded"))}
+
+
+def decide(rule: ProbabilityRule, p_awarded: float, p_conditional: float, p_not_awarded: float) -> tuple[str, str]:
+    """The decision a Monte Carlo supports, with its reason: awarded only if P(awarded) >= rule.awarded,
+    not_awarded only if P(not awarded) >= rule.not_awarded, conditional if P(conditional or better) >=
+    rule.conditional, otherwise refer_to_panel."""
+    if p_awarded >= rule.awarded - 1e-12:
+        return "awarded", f"P(awarded) {p_awarded:.2f} >= {rule.awarded:g}"
+    if p_not_awarded >= rule.not_awarded - 1e-12:
+        return "not_awarded", f"P(not awarded) {p_not_awarded:.2f} >= {rule.not_awarded:g}"
+    if p_awarded + p_conditional >= rule.conditional - 1e-12:
+        return "conditional", (f"P(awarded) {p_awarded:.2f} below {rule.awarded:g}; P(conditional or awarded) "
+                               f"{p_awarded + p_conditional:.2f} >= {rule.conditional:g}")
+    return "refer_to_panel", (f"uncertain: P(awarded) {p_awarded:.2f}, P(conditional) {p_conditional:.2f}, "
+                              f"P(not awarded) {p_not_awarded:.2f}; none reaches its threshold")
+
+
 def robustness_table(model: ScoringModel, nominal: pd.DataFrame, mc: MonteCarlo,
                      sens: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per unit: probability of each decision, median rank and its 5-95 % interval, score interval, main driver."""
+    """Per unit: probability of each decision, the decision they support (with its reason), 90 % intervals
+    of the overall and each dimension score, and the factor that moves the decision most."""
     id_col = model.columns.id
     out = pd.DataFrame({id_col: nominal[id_col].to_numpy()})
+    rule = model.decision.probability if model.decision is not None else None
     if mc.codes is not None:
-        for k, name in enumerate(DECISIONS[::-1]):
-            out[f"p_{name}"] = (mc.codes == (2 - k)).mean(axis=0)
+        probs = probabilities(mc.codes)
+        for name, p in probs.items():
+            out[f"p_{name}"] = p
         out["nominal_decision"] = nominal["decision"].to_numpy()
-    out["nominal_rank"] = nominal["rank"].to_numpy()
-    scored = ~np.isnan(mc.ranks).all(axis=0)
+        decided = [decide(rule, a, c, n) if rule is not None else (d, "")
+                   for a, c, n, d in zip(probs["awarded"], probs["conditional"], probs["not_awarded"],
+                                         out["nominal_decision"])]
+        unpublished = (out["nominal_decision"] == "insufficient_data").to_numpy()
+        out["decision"] = ["insufficient_data" if no else d for (d, _), no in zip(decided, unpublished)]
+        out["decision_reason"] = [f"no decision: {why}" if no else r
+                                  for (_, r), no, why in zip(decided, unpublished, nominal["reasons"])]
+    series = [("overall", mc.overall)]
+    if mc.dimensions is not None:
+        series += [(d, mc.dimensions[..., k]) for k, d in enumerate(model.tree.dimensions)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for col, data, q, method in (("rank_median", mc.ranks, 50, "inverted_cdf"), ("rank_p05", mc.ranks, 5, "inverted_cdf"),
-                                     ("rank_p95", mc.ranks, 95, "inverted_cdf"), ("overall_median", mc.overall, 50, "linear"),
-                                     ("overall_p05", mc.overall, 5, "linear"), ("overall_p95", mc.overall, 95, "linear")):
-            vals = np.full(data.shape[1], np.nan)
-            if scored.any():
-                vals[scored] = np.nanpercentile(data[:, scored], q, axis=0, method=method)
-            out[col] = vals
+        for name, data in series:
+            scored = ~np.isnan(data).all(axis=0)
+            for col, q in ((f"{name}_median", 50), (f"{name}_p05", 5), (f"{name}_p95", 95)):
+                vals = np.full(data.shape[1], np.nan)
+                if scored.any():
+                    vals[scored] = np.nanpercentile(data[:, scored], q, axis=0)
+                out[col] = vals
     out["main_driver"] = None
     out["main_driver_total_order"] = np.nan
     if sens is not None and len(sens):

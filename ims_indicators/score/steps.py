@@ -23,9 +23,12 @@ def denominate(x: np.ndarray, denominators: np.ndarray, scale: np.ndarray | floa
     return out
 
 
-def impute(x: np.ndarray, method: str, groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def impute(x: np.ndarray, method: str, groups: np.ndarray | None = None,
+           worst: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fill missing cells column-wise; returns ``(filled, imputed_mask)``.
 
+    ``worst`` (the conservative rule of an absolute label) fills each missing cell with the indicator's
+    worst value, so a missing part can never score above any value that was sent.
     ``mean`` / ``median`` use the column over all units; ``group_mean`` the column's mean within the
     unit's group (COINr ``i_mean_grp``). A cell stays missing when nothing is there to impute from.
     """
@@ -36,6 +39,10 @@ def impute(x: np.ndarray, method: str, groups: np.ndarray | None = None) -> tupl
     if method in ("mean", "median"):
         fill = _nanstat(x, method)
         out = np.where(missing, fill[None, :], x)
+    elif method == "worst":
+        if worst is None:
+            raise ValueError("worst imputation needs each indicator's worst value")
+        out = np.where(missing, np.asarray(worst, dtype=float)[None, :], x)
     elif method == "group_mean":
         if groups is None:
             raise ValueError("group_mean imputation needs a group for each unit")
@@ -185,6 +192,20 @@ def treat(x: np.ndarray, winmax: int = 5, skew_thresh: float = 2.0, kurt_thresh:
 
 
 @dataclass(frozen=True)
+class CoinrParams:
+    """Parameters of COINr's ``n_*`` functions, with COINr 1.1's defaults (``range`` is ``l_u`` of n_minmax)."""
+
+    m_sd: tuple[float, float] = (0.0, 1.0)  # n_zscore
+    npara: tuple[float, float] = (0.0, 100.0)  # n_scaled
+    scale_factor: float = 100.0  # n_scaled
+    goalpost_scale: float = 1.0  # n_goalposts gposts[3]
+    trunc2posts: bool = True  # n_goalposts
+    cap_max: bool = False  # n_dist2targ, n_dist2ref
+    ties: str = "min"  # n_rank, n_prank, n_borda (R ``ties.method``)
+    ref_index: int | None = None  # n_dist2ref: row of the reference unit
+
+
+@dataclass(frozen=True)
 class NormaliseParams:
     """Per-indicator parameters of every normalisation method (arrays over indicators)."""
 
@@ -196,25 +217,119 @@ class NormaliseParams:
     lo: float = 0.0
     hi: float = 100.0
     mean_sd: tuple[float, float] = (50.0, 10.0)
+    coinr: CoinrParams = field(default_factory=CoinrParams)
 
 
-def normalise(x: np.ndarray, method: str, p: NormaliseParams, target: np.ndarray | None = None) -> np.ndarray:
+COINR_NORMALISE = ("n_minmax", "n_zscore", "n_scaled", "n_fracmax", "n_prank", "n_rank", "n_borda", "n_goalposts",
+                   "n_dist2targ", "n_dist2ref", "n_dist2max")
+RELATIVE = ("minmax", "zscore", "rank", "n_minmax", "n_zscore", "n_fracmax", "n_prank", "n_rank", "n_borda",
+            "n_dist2targ", "n_dist2ref", "n_dist2max")  # depend on the other units scored with it
+_TIES = {"min": "min", "average": "average", "max": "max", "first": "ordinal"}
+
+
+def _col_min(y: np.ndarray, has: np.ndarray) -> np.ndarray:
+    return np.min(np.where(has, y, np.inf), axis=-2, keepdims=True)
+
+
+def _col_max(y: np.ndarray, has: np.ndarray) -> np.ndarray:
+    return np.max(np.where(has, y, -np.inf), axis=-2, keepdims=True)
+
+
+def normalise_coinr(x: np.ndarray, method: str, p: NormaliseParams, target: np.ndarray | None = None) -> np.ndarray:
+    """COINr 1.1's ``n_*`` functions, column-wise, as ``Normalise()`` calls them.
+
+    As in COINr, the values are multiplied by the direction first (``x * direction``), and parameters in
+    the indicator's own units are flipped with it (target x direction; goalposts ``(-high, -low)`` when
+    lower is better). Missing values stay missing and are ignored by min, max, mean, sd and ranks. A
+    zero range gives NaN (COINr warns and returns NaN). Formulas, with ``y = direction * x``:
+
+    ``n_minmax`` ``(y - min)/(max - min) (u - l) + l`` with ``[l, u]`` = ``range``;
+    ``n_zscore`` ``(y - mean)/sd * m_sd[1] + m_sd[0]`` (sd with n - 1; default m_sd ``(0, 1)``);
+    ``n_scaled`` ``(y - npara[0])/(npara[1] - npara[0]) * scale_factor`` (defaults ``(0, 100)``, 100);
+    ``n_fracmax`` ``y / max``; ``n_rank`` the rank (ties ``min``, 1 = lowest); ``n_borda`` rank - 1;
+    ``n_prank`` ``(rank - 1)/(n - 1)``; ``n_goalposts`` ``clip((y - lo)/(hi - lo), 0, 1) * goalpost_scale``;
+    ``n_dist2targ`` ``(y - min)/(target - min)``, capped at 1 if ``cap_max``; ``n_dist2ref``
+    ``1 - (y_ref - y)/(y_ref - min)`` (capped if ``cap_max``); ``n_dist2max`` ``1 - (max - y)/(max - min)``.
+    """
+    c = p.coinr
+    d = p.direction
+    y = x * d
+    has = ~np.isnan(y)
+    if y.shape[-2] == 0:  # no unit to normalise (a year with nobody kept): nothing to reduce over
+        return np.full(y.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method in ("n_minmax", "n_dist2max", "n_dist2targ", "n_dist2ref"):
+            mn = _col_min(y, has)
+        if method in ("n_minmax", "n_dist2max", "n_fracmax"):
+            mx = _col_max(y, has)
+        if method == "n_minmax":
+            out = (y - mn) / np.where(mx > mn, mx - mn, np.nan) * (p.hi - p.lo) + p.lo
+        elif method == "n_dist2max":
+            out = 1 - (mx - y) / np.where(mx > mn, mx - mn, np.nan)
+        elif method == "n_fracmax":
+            out = y / mx
+        elif method == "n_zscore":
+            n = has.sum(axis=-2, keepdims=True)
+            mean = np.where(has, y, 0).sum(axis=-2, keepdims=True) / n
+            sd = np.sqrt((np.where(has, y - mean, 0) ** 2).sum(axis=-2, keepdims=True) / (n - 1))
+            out = (y - mean) / np.where(sd > 0, sd, np.nan) * c.m_sd[1] + c.m_sd[0]
+        elif method == "n_scaled":
+            lo, hi = c.npara
+            out = (y - lo) / (hi - lo) * c.scale_factor
+        elif method in ("n_rank", "n_borda", "n_prank"):
+            r = rankdata(np.where(has, y, np.nan), method=_TIES[c.ties], axis=-2, nan_policy="omit")
+            if method == "n_borda":
+                r = r - 1
+            elif method == "n_prank":
+                r = (r - 1) / (has.sum(axis=-2, keepdims=True) - 1)
+            out = np.where(has, r, np.nan)
+        elif method == "n_goalposts":
+            lo = np.where(d > 0, p.post_lo, -p.post_hi)
+            hi = np.where(d > 0, p.post_hi, -p.post_lo)
+            s = (y - lo) / (hi - lo)
+            if c.trunc2posts:
+                s = np.clip(s, 0.0, 1.0)
+            out = s * c.goalpost_scale
+        elif method == "n_dist2targ":
+            t = (p.target if target is None else target) * d
+            out = (y - mn) / (t - mn)
+            if c.cap_max:
+                out = np.minimum(out, 1.0)
+        elif method == "n_dist2ref":
+            if c.ref_index is None:
+                raise ValueError("n_dist2ref needs a reference unit (normalise.ref_unit)")
+            ref = y[..., c.ref_index:c.ref_index + 1, :]
+            out = 1 - (ref - y) / (ref - mn)
+            if c.cap_max:
+                out = np.minimum(out, 1.0)
+        else:
+            raise ValueError(f"unknown normalisation method {method!r}")
+    return np.where(has, out, np.nan)
+
+
+def normalise(x: np.ndarray, method: str, p: NormaliseParams, target: np.ndarray | None = None,
+              worst: np.ndarray | None = None) -> np.ndarray:
     """Normalise ``x[..., units, indicators]`` column-wise onto ``[p.lo, p.hi]`` (zscore: mean/sd ``p.mean_sd``).
 
     - ``distance_to_target``: ``(x - worst) / (target - worst)`` clipped to [0, 1]; uses no other unit, so a
-      unit's score does not depend on who else is scored. ``target`` may carry a leading draws axis.
+      unit's score does not depend on who else is scored. ``target`` and ``worst`` may carry a leading
+      draws axis.
+    - ``n_*``: COINr's own functions (:func:`normalise_coinr`).
     - ``goalposts``: ``(x - low) / (high - low)`` (``(high - x)/...`` if lower is better) clipped to [0, 1].
     - ``minmax``: ``(d*x - min) / (max - min)`` with ``d`` the direction (COINr ``n_minmax``); a constant
       column gets the middle of the range.
     - ``zscore``: ``(d*x - mean) / sd`` (sd with n-1) times the target sd plus the target mean.
     - ``rank``: average rank of ``d*x`` among units with a value, mapped to the range (worst = low, best = high).
     """
+    if method.startswith("n_"):
+        return normalise_coinr(x, method, p, target)
     lo, hi = p.lo, p.hi
     d = p.direction
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "distance_to_target":
             t = p.target if target is None else target
-            s = np.clip((x - p.worst) / (t - p.worst), 0.0, 1.0)
+            w = p.worst if worst is None else worst
+            s = np.clip((x - w) / (t - w), 0.0, 1.0)
             return lo + s * (hi - lo)
         if method == "goalposts":
             s = np.where(d > 0, x - p.post_lo, p.post_hi - x) / (p.post_hi - p.post_lo)
@@ -249,4 +364,13 @@ def normalised_bounds(method: str, p: NormaliseParams) -> tuple[float, float]:
     if method == "zscore":
         m, s = p.mean_sd
         return m - 3 * s, m + 3 * s
+    if method == "n_zscore":
+        m, s = p.coinr.m_sd
+        return m - 3 * s, m + 3 * s
+    if method in ("n_fracmax", "n_prank", "n_dist2max", "n_dist2targ", "n_dist2ref"):
+        return 0.0, 1.0
+    if method == "n_goalposts":
+        return 0.0, p.coinr.goalpost_scale
+    if method == "n_scaled":
+        return 0.0, p.coinr.scale_factor
     return p.lo, p.hi

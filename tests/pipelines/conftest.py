@@ -75,8 +75,25 @@ def _student_survey(school: str, year: str, k: int) -> str:
             f"{school},{year},support_going_abroad,{25 + k},{2.6 - 0.2 * k:.1f},1.1\n")
 
 
+def _self_assessment(school: str, year: str, k: int) -> str:
+    from ims_indicators.demo.assessment import ANSWER_TYPES
+
+    answers = {"yes_no": "yes", "share": f"{0.02 + 0.01 * k:.2f}", "scale_1_4": str(2 + k % 3), "text": "context"}
+    return "school_id,academic_year,item_id,answer,evidence\n" + "".join(
+        f"{school},{year},{item},{answers[kind]},https://example.org/{item}\n" for item, kind in ANSWER_TYPES.items())
+
+
+def _panel_assessment(school: str, year: str, k: int) -> str:
+    from ims_indicators.contracts import PANEL_STANDARDS
+
+    rating = ("partially", "satisfactory", "excellent")[k % 3]
+    return "school_id,academic_year,standard,rating,panel_size,date,rationale\n" + "".join(
+        f"{school},{year},{std},{rating},3,{int(year[:4]) + 1}-03-01,site visit\n" for std in PANEL_STANDARDS)
+
+
 WRITERS = {"enrolment": _enrolment, "mobility": _mobility, "staffing": _staffing, "accreditation": _accreditation,
-           "student_survey": _student_survey}
+           "student_survey": _student_survey, "self_assessment": _self_assessment,
+           "panel_assessment": _panel_assessment}
 
 
 def write_fixture_network(raw: Path, years: tuple[str, ...] = YEARS) -> list[Path]:

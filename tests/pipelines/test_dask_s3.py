@@ -94,7 +94,7 @@ def test_cycle_on_s3_and_dask_gives_the_same_marts(home: Path, moto_endpoint: st
         ran = set(cluster.scheduler.task_prefixes)  # Dask keys are named after the functions it ran
     assert ran >= {"ingest_files", "validate_staged", "compute_indicator_values", "compute_benchmark_groups",
                    "score_labels", "write_report_files", "warehouse_counts"}, ran
-    assert summary["stages"][0]["detail"].startswith("21 file(s)")
+    assert summary["stages"][0]["detail"].startswith("29 file(s)")
     assert _marts(remote_home) == local
 
     fs.invalidate_cache()

@@ -110,7 +110,7 @@ def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path)
     again = annual_cycle(return_state=True)
     assert again.is_completed(), again.message
     ingest = again.result()["stages"][0]
-    assert ingest["detail"].startswith("21 file(s): 21 unchanged")
+    assert ingest["detail"].startswith("29 file(s): 29 unchanged")
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """Crash safety: `ims ingest` killed by SIGKILL at any moment leaves a consistent warehouse; a re-run completes it.
 
-Kill points on a slice of the demo network (11 files, one of them malformed), one after the other on one home:
+Kill points on a slice of the demo network (13 files, one of them malformed), one after the other on one home:
 - exact ones, injected into a real `ims ingest` process (it SIGKILLs itself inside the Nth staging transaction,
   after the Nth file is staged, inside the Nth promote transaction, after the Nth verdict is committed, in the
   middle of the Nth Parquet partition swap);

@@ -10,13 +10,15 @@ from ims_indicators.score.model import DataError, ModelError, load_model, model_
 
 from .conftest import MODELS, small_raw, small_table
 
-LABEL_IDS = ["qa_valid_accreditation", "qa_wfme_recognised", "qa_open_conditions", "qa_ects_recognition_rate",
-             "staff_international_share", "staff_international_experience", "staff_outgoing_mobility_per_100_fte",
-             "staff_trained_share", "staff_teaching_english_share", "aa_submission_completeness",
-             "aa_submission_timeliness", "aa_submission_validity", "mob_outgoing_per_100_graduates",
-             "mob_incoming_per_100_students", "mob_international_degree_share", "mob_balance",
-             "mob_partner_countries", "mob_ects_english_share", "survey_overall_study_situation", "survey_teaching",
-             "survey_clinical_training"]
+LABEL_IDS = ["qa_valid_accreditation", "qa_wfme_recognised", "aa_submission_completeness", "qa_open_conditions",
+             "qa_ects_recognition_rate", "staff_international_share", "staff_international_experience",
+             "staff_outgoing_mobility_per_100_fte", "staff_trained_share", "staff_teaching_english_share",
+             "sa_org_international_structure", "sa_fin_internationalisation_budget", "sa_staff_recruitment",
+             "sa_staff_international_promotion", "sa_acad_international_intake", "sa_acad_recognition",
+             "sa_acad_english_teaching", "sa_acc_strategy_targets", "sa_acc_public_report", "sa_acc_quality_cycle",
+             "mob_outgoing_per_100_graduates", "mob_incoming_per_100_students", "mob_international_degree_share",
+             "mob_balance", "mob_partner_countries", "mob_ects_english_share", "survey_overall_study_situation",
+             "survey_teaching", "survey_clinical_training"]
 
 
 def test_label_v1_loads():
@@ -25,8 +27,22 @@ def test_label_v1_loads():
     assert m.tree.root == "overall"
     assert m.tree.dimensions == ["quality_assurance", "staff", "autonomy_accountability", "student_mobility",
                                  "teaching_learning"]
-    assert m.tree.gate_only == ["qa_valid_accreditation", "qa_wfme_recognised"]
+    assert m.tree.gate_only == ["qa_valid_accreditation", "qa_wfme_recognised", "aa_submission_completeness"]
     assert m.gate_exprs["accreditation"].names() == {"qa_valid_accreditation", "qa_wfme_recognised"}
+
+
+def test_label_v2_scores_no_submission_behaviour():
+    """Issue 14: data quality is a publication condition, never part of the score; a new major version."""
+    m = load_model(MODELS / "label_v1.yaml")
+    assert m.version.split(".")[0] == "2"
+    assert not [i for i in m.tree.indicators if i.startswith("aa_")]
+    assert m.gates["publication"].on_fail == "insufficient_data"
+    assert m.gate_exprs["publication"].names() == {"aa_submission_completeness"}
+    autonomy = [i for i in m.tree.indicators if m.indicators[i].parent == "autonomy_accountability"]
+    assert autonomy and all(i.startswith("sa_") for i in autonomy)
+    assert m.impute.method == "worst" and m.decision.probability.awarded == 0.8
+    assert not m.robustness.normalise and not m.robustness.impute  # no relative normalisation varied
+    assert set(m.panel.standards) >= set(m.tree.dimensions) - {"overall"}
 
 
 def test_coinr_model_tree():
@@ -52,7 +68,7 @@ def test_set_overrides(key, value, check):
 
 @pytest.mark.parametrize("assignment, message", [
     ("normalize.method=zscore", "unknown key 'normalize'"),
-    ("normalise.methd=zscore", "unknown key 'normalise.methd' (valid: method, range, mean_sd)"),
+    ("normalise.methd=zscore", "unknown key 'normalise.methd' (valid: method, range, mean_sd, m_sd"),
     ("normalise.method=fancy", "normalise.method: Input should be"),
     ("indicators.zz.weight=2", "no 'zz' in indicators"),
     ("indicators.a.weight=-1", "indicators.a.weight: Input should be greater than or equal to 0"),

@@ -39,13 +39,17 @@ def indicator_values(n_schools: int = 8, years=("2022/23", "2023/24"), drop: str
                 if i == drop:
                     continue
                 ind = model.indicators[i]
-                if ind.parent is None:
+                if i == "aa_submission_completeness":
+                    v = 0.5 if s == 6 else 1.0  # school 6 sent half its datasets: insufficient data
+                elif ind.parent is None:
                     v = float(s != 3)  # school 3 has no valid accreditation
                 else:
                     lo, hi = sorted([ind.worst, ind.target])
                     v = lo + (hi - lo) * rng.uniform(0.2, 1.1)
                 computable = not (s == 5 and i == "mob_balance")
-                rows.append((f"school{s}", year, i, v, None, None, computable, None if computable else "n < 5"))
+                den = 40.0 if ind.error != "none" else None
+                num = v * den if den else None
+                rows.append((f"school{s}", year, i, v, num, den, computable, None if computable else "n < 5"))
     return pd.DataFrame(rows, columns=["school_id", "academic_year", "indicator_id", "value", "numerator",
                                        "denominator", "computable", "reason"])
 
@@ -74,15 +78,22 @@ def test_score_warehouse_writes_label_tables(tmp_path):
     for col in ["school_id", "academic_year", *DIMENSIONS, "overall", "decision", "reasons", "model_version",
                 "data_snapshot"]:
         assert col in res.columns
-    assert set(res["model_version"]) == {"1.1.0"} and set(res["model_name"]) == {"label_v1"}
+    assert set(res["model_version"]) == {"2.0.0"} and set(res["model_name"]) == {"label_v1"}
     assert res["data_snapshot"].str.startswith("marts.indicator_values@").all()
     assert res.groupby("academic_year")["data_snapshot"].nunique().eq(1).all()
     s3 = res[res.school_id == "school3"]
     assert (s3["decision"] == "not_awarded").all() and s3["reasons"].str.contains("gate accreditation").all()
-    assert set(res["decision"]) <= {"awarded", "conditional", "not_awarded"}
-    assert "mob_balance" not in res.loc[res.school_id == "school5", "imputed"].iloc[0]  # impute none: skipped
-    for col in ["p_awarded", "p_conditional", "p_not_awarded", "rank_median", "rank_p05", "rank_p95", "main_driver"]:
+    assert set(res["decision"]) <= {"awarded", "conditional", "not_awarded", "refer_to_panel", "insufficient_data"}
+    assert (res.loc[res.school_id == "school6", "decision"] == "insufficient_data").all()
+    assert "mob_balance" in res.loc[res.school_id == "school5", "imputed"].iloc[0]  # impute worst
+    merged = res.merge(rob, on=["school_id", "academic_year"], suffixes=("", "_rob"))
+    assert (merged.loc[merged.decision == "awarded", "p_awarded"] >= 0.8).all()
+    assert (merged.loc[merged.decision == "not_awarded", "p_not_awarded"] >= 0.8).all()
+    assert (merged["decision"] == merged["decision_rob"]).all()
+    for col in ["p_awarded", "p_conditional", "p_not_awarded", "overall_p05", "overall_p95", "staff_p05",
+                "main_driver", "decision_reason"]:
         assert col in rob.columns
+    assert not [c for c in rob.columns if c.startswith("rank")]
     np.testing.assert_allclose(rob[["p_awarded", "p_conditional", "p_not_awarded"]].sum(axis=1), 1.0)
 
 
@@ -164,3 +175,38 @@ def test_cli_errors_exit_1_without_traceback(app, args, message):
     assert message in res.stderr
     assert "Traceback" not in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_self_assessment_and_panel_from_curated_tables(tmp_path):
+    """A&A comes from curated.self_assessment (scored by the catalogue); the panel settles a referred school."""
+    from ims_indicators.contracts import SELF_ASSESSMENT_ITEMS
+
+    frame = indicator_values(n_schools=4, years=("2023/24",))
+    frame = frame[~frame["indicator_id"].str.startswith("sa_")]
+    db = tmp_path / "w.duckdb"
+    make_warehouse(db, frame)
+    # the panel settles every decision here, so its effect does not depend on the Monte Carlo's outcome
+    model = load_model(MODELS / "label_v1.yaml", ["panel.applies_to=[refer_to_panel, conditional, not_awarded, awarded]"])
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema curated")
+        con.execute("create table curated.self_assessment (school_id VARCHAR, academic_year VARCHAR, "
+                    "item_id VARCHAR, answer VARCHAR, evidence VARCHAR)")
+        answers = {"yes_no": "yes", "share": "0.05", "scale_1_4": "4", "text": "context"}
+        from ims_indicators.demo.assessment import ANSWER_TYPES
+
+        for s in ("school0", "school1"):  # school2 and school3 sent no self-assessment
+            con.executemany("insert into curated.self_assessment values (?, '2023/24', ?, ?, '')",
+                            [(s, i, answers[ANSWER_TYPES[i]] if s == "school0" else "no")
+                             for i in SELF_ASSESSMENT_ITEMS])
+        con.execute("create table curated.panel_assessment (school_id VARCHAR, academic_year VARCHAR, "
+                    "standard VARCHAR, rating VARCHAR, panel_size BIGINT, date DATE, rationale VARCHAR)")
+        con.executemany("insert into curated.panel_assessment values (?, '2023/24', ?, ?, 3, '2024-03-01', 'r')",
+                        [("school0", std, "excellent") for std in model.panel.standards])
+        res = score_warehouse(con, model, draws=100, seed=1).results.set_index("school_id")
+    assert res.loc["school0", "autonomy_accountability"] == pytest.approx(100.0)  # every item at the top
+    assert res.loc["school1", "autonomy_accountability"] < 10  # "no" scores 0 (shares and scales unreadable)
+    assert res.loc["school2", "autonomy_accountability"] == 0.0  # nothing sent: worst, never skipped
+    assert "sa_acc_public_report" in res.loc["school2", "imputed"]
+    s0 = res.loc["school0"]
+    assert s0["decision"] == "awarded" and s0["decision_basis"] == "panel" and "panel:" in s0["decision_reason"]
+    assert (res.drop(index="school0")["decision_basis"] != "panel").all()  # no ratings, no panel

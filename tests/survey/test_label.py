@@ -1,5 +1,5 @@
 """The label model's survey dimension: a modest weight, lower judgements score higher, and a school without
-survey data is scored, screened and decided as before (no minimum on the optional dimension)."""
+survey data scores as with the worst survey (label 2.0.0: a missing part never raises a score)."""
 
 from __future__ import annotations
 
@@ -41,24 +41,27 @@ def test_survey_dimension_in_the_model(model):
 
 
 def test_scores_direction_missing_survey_and_screening(model):
+    """Since 2.0.0 a missing survey counts as the worst survey (never better than sending one), and a school
+    that sent under half of the scored indicators gets insufficient_data."""
     rows = {"best": good_school(model, 1.5), "poor": good_school(model, 3.5), "none": good_school(model, None)}
-    twelve = good_school(model, None)  # 12 of the 16 non-survey scored indicators, no survey: kept (as in 1.0.0)
-    eleven = good_school(model, None)  # 11 of 16: screened out (as in 1.0.0: 75 %)
-    scored = [i for i, ind in model.indicators.items() if ind.parent and i not in SURVEY]
-    assert len(scored) == 16
-    staff = [i for i in scored if model.indicators[i].parent == "staff"]  # 5: one stays, so staff keeps a score
-    for i in staff[:4]:
-        twelve[i] = eleven[i] = np.nan
-    eleven["mob_balance"] = np.nan
-    rows |= {"twelve": twelve, "eleven": eleven}
+    scored = [i for i, ind in model.indicators.items() if ind.parent]
+    assert len(scored) == 26
+    kept = good_school(model, None)  # 13 of 26 sent (no survey, 10 other gaps): kept
+    out = good_school(model, None)  # 12 of 26: screened out
+    others = [i for i in scored if i not in SURVEY and not i.startswith("staff_")][:10]
+    for i in others:
+        kept[i] = out[i] = np.nan
+    out["staff_trained_share"] = np.nan
+    rows |= {"kept": kept, "out": out}
     df = pd.DataFrame([{"school_id": k, **v} for k, v in rows.items()])
     res = score_table(model, df).table.set_index("school_id")
     assert res.loc["best", "teaching_learning"] == pytest.approx(100)
     assert res.loc["poor", "teaching_learning"] == pytest.approx(0)
     # weight 0.5 of 4.5: a survey at the worst end costs 100 · 0.5 / 4.5 = 11.1 points overall
     assert res.loc["poor", "overall"] == pytest.approx(100 - 100 * 0.5 / 4.5)
-    assert np.isnan(res.loc["none", "teaching_learning"]) and res.loc["none", "overall"] == pytest.approx(100)
-    assert res.loc["none", "decision"] == "awarded"  # no minimum on the optional survey dimension
-    assert res.loc["poor", "decision"] == "awarded"  # the survey dimension alone has no minimum either
-    assert res.loc["twelve", "decision"] == "awarded"
-    assert res.loc["eleven", "decision"] == "not_awarded" and "screened out" in res.loc["eleven", "reasons"]
+    assert res.loc["none", "teaching_learning"] == 0 and res.loc["none", "overall"] == res.loc["poor", "overall"]
+    assert res.loc["none", "overall"] <= res.loc["poor", "overall"] <= res.loc["best", "overall"]
+    assert res.loc["none", "decision"] == "awarded"  # no minimum on the survey dimension
+    assert res.loc["poor", "decision"] == "awarded"
+    assert not np.isnan(res.loc["kept", "overall"])
+    assert res.loc["out", "decision"] == "insufficient_data" and "screened out" in res.loc["out", "reasons"]
