@@ -12,7 +12,7 @@ import duckdb
 
 from ims_indicators.benchmark.peers import PeerSets, load_peer_sets
 from ims_indicators.indicators.catalogue import Catalogue, load_catalogue
-from ims_indicators.indicators.compute import ensure_marts
+from ims_indicators.indicators.marts import ensure_marts
 from ims_indicators.warehouse import rows, sql_text, transaction
 
 PKG = "ims_indicators.benchmark.sql"

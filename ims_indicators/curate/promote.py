@@ -8,7 +8,7 @@ import duckdb
 
 from ims_indicators import settings
 from ims_indicators.contracts import contract
-from ims_indicators.validate import Verdict
+from ims_indicators.validate.verdict import Verdict
 from ims_indicators.warehouse import quote_ident, rows, transaction
 
 

@@ -18,7 +18,6 @@ Layout (the same as the local one): ``<url>/<dataset>/academic_year=<yyyy-yy>/da
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -116,17 +115,6 @@ def partition_sizes(dataset: str, url: str | None = None, fs=None) -> dict[str, 
         if len(rel) == 2 and rel[1].endswith(".parquet"):
             out.setdefault(rel[0], {})[rel[1]] = int(info.get("size") or 0)
     return out
-
-
-def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_year: str | None,
-                      url: str | None = None, fs=None) -> str:
-    """Write one curated partition (as ``curate.publish.publish_partition`` does) and upload it."""
-    from ims_indicators.curate.publish import publish_partition as publish_local
-
-    settings.tmp_dir().mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.tmp_dir(), prefix="s3-publish-") as tmp:
-        target = publish_local(con, dataset, academic_year, root=Path(tmp))
-        return upload_partition(target, dataset, url, fs)
 
 
 def read_partitions(con: duckdb.DuckDBPyConnection, dataset: str, url: str | None = None,

@@ -286,7 +286,7 @@ def check_catalogue(cat: Catalogue, con: duckdb.DuckDBPyConnection | None = None
     Without ``con`` an in-memory DuckDB with the warehouse schema (from the contracts) is used, so the check
     does not need a warehouse file.
     """
-    from ims_indicators.indicators.compute import ensure_marts  # local: compute imports this module
+    from ims_indicators.indicators.marts import ensure_marts
 
     own = con is None
     if own:

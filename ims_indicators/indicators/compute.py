@@ -25,6 +25,7 @@ from ims_indicators.indicators.catalogue import (
     check_catalogue,
     load_catalogue,
 )
+from ims_indicators.indicators.marts import ensure_marts
 from ims_indicators.warehouse import rows, sql_text, transaction
 
 PKG = "ims_indicators.indicators.sql"
@@ -40,11 +41,6 @@ class Scan:
 
     def column(self, m: Measure) -> str:
         return f"m{self.measures.index((m.expr, m.where))}"
-
-
-def ensure_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the indicator marts and views (idempotent)."""
-    con.execute(sql_text(PKG, "schema.sql"))
 
 
 def plan(indicators: list[Indicator]) -> list[Scan]:

@@ -21,7 +21,15 @@ import pandas as pd
 from ims_indicators import settings
 from ims_indicators.contracts import Contract, header_map, normalise_header
 from ims_indicators.errors import InputRefused
-from ims_indicators.read import sniff
+from ims_indicators.read.sniff import (
+    SAMPLE_BYTES,
+    detect_delimiter,
+    detect_encoding,
+    reads_as_latin1,
+    sample_lines,
+    split_line,
+    transcode_to_utf8,
+)
 from ims_indicators.warehouse import quote_ident
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -103,26 +111,26 @@ def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) 
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
-    encoding = sniff.detect_encoding(path)
-    lines = sniff.sample_lines(path, encoding)
+    encoding = detect_encoding(path)
+    lines = sample_lines(path, encoding)
     if not any(ln.strip() for ln in lines):
         raise InputRefused(path.name, "the file is empty; expected a header row and data rows", row=1)
-    delimiter = sniff.detect_delimiter(lines)
-    rows = [sniff.split_line(ln, delimiter) for ln in lines[:HEADER_SEARCH_ROWS]]
+    delimiter = detect_delimiter(lines)
+    rows = [split_line(ln, delimiter) for ln in lines[:HEADER_SEARCH_ROWS]]
     header_idx, mapping = _find_header(rows, contract, path.name)
     _check_required(mapping, contract, path.name, header_idx + 1, implied)
     n_fields = len(rows[header_idx])
-    if not any(ln.strip() for ln in lines[header_idx + 1:]) and path.stat().st_size <= sniff.SAMPLE_BYTES:
+    if not any(ln.strip() for ln in lines[header_idx + 1:]) and path.stat().st_size <= SAMPLE_BYTES:
         raise InputRefused(path.name, "the file has a header but no data rows; expected at least one row",
                            row=header_idx + 2)
     if n_fields > settings.max_columns():
         raise InputRefused(path.name, f"{n_fields} columns; at most {settings.max_columns()} are accepted "
                                       "(IMS_MAX_COLUMNS)", row=header_idx + 1)
     readable, duck_encoding = path, "utf-8"
-    if encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15") and sniff.reads_as_latin1(path, encoding):
+    if encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15") and reads_as_latin1(path, encoding):
         duck_encoding = "latin-1"  # DuckDB decodes it itself: no transcoded copy
     elif encoding not in ("utf-8", "utf-8-sig"):
-        readable = sniff.transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}.utf8.csv")
+        readable = transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}.utf8.csv")
     name = f"raw_{next(_counter)}"
     rej, scan = f"rej_{name}", f"scan_{name}"
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))

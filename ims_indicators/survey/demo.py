@@ -46,7 +46,7 @@ COMMENTS = (
 
 def _school_list(schools) -> list:
     """School objects of the demo network (ids are looked up there)."""
-    from ims_indicators.demo import network as net
+    import ims_indicators.demo.network as net
 
     by_id = {s.school_id: s for s in net.SCHOOLS}
     return [by_id[s] if isinstance(s, str) else s for s in schools]
@@ -93,8 +93,8 @@ def aggregate(rows: list[dict]) -> list[dict]:
 
 
 def _render(school, rows: list[dict], form: str, year: str) -> bytes:
+    import ims_indicators.demo.network as net
     from ims_indicators.contracts import contract
-    from ims_indicators.demo import network as net
     from ims_indicators.demo.writers import csv_bytes, render_rows, xlsx_bytes
 
     drop = tuple(c for c in contract(DATASET).names if c not in FORMS[form])

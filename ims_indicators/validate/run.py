@@ -10,11 +10,11 @@ import uuid
 import duckdb
 import pandas as pd
 
-from ims_indicators.validate import RowFailure, Verdict
 from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
 from ims_indicators.validate.frames import batches, build_frame, drop_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
+from ims_indicators.validate.verdict import RowFailure, Verdict
 
 QUARANTINE_SEVERITY = "critical"  # 'warning' and 'info' results are reported, the rows kept
 RUN_COLUMNS = ["run_id", "run_at", "submission_id", "dataset", "kind", "rule", "column_name", "severity", "success",
