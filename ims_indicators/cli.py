@@ -36,9 +36,9 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ims_indicators.errors import WarehouseBusy
-    from ims_indicators.ingest import ingest_paths
     from ims_indicators.ingest.stage import discover
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import ingest_paths
     from ims_indicators.validate.gxrun import SuiteError
     from ims_indicators.warehouse import open_warehouse
 
@@ -127,9 +127,9 @@ def rebuild(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Recreate the warehouse, curated Parquet and marts from data/raw/ alone (swapped in when complete)."""
-    from ims_indicators.cycle import compute_marts
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import compute_marts
     from ims_indicators.rebuild import rebuild as run_rebuild
 
     try:

@@ -146,9 +146,6 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
         con.execute("INSERT INTO marts.indicator_values " + values_sql(cat, cat.indicators, scans, temps))
         for name in temps:
             con.execute(f"DROP TABLE temp.{name}")
-    from ims_indicators.survey.che import compute_survey  # marts.survey_items: CHE interval groups of judgements
-
-    compute_survey(con)
     return con.execute("SELECT count(*) AS n FROM marts.indicator_values").fetchall()[0][0]
 
 
