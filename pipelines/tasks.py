@@ -136,29 +136,27 @@ def receive_inbox(inbox: str, settle_seconds: float = 2.0) -> dict:
 
 # ------------------------------------------------------------------------------------------ counts
 
-MARTS = ("indicator_values", "benchmark_groups", "label_results", "label_robustness")
+COUNTED_MARTS = ("indicator_values", "benchmark_groups", "label_results", "label_robustness")
 
 
 @task(name="warehouse-counts", **RETRIES)
 def warehouse_counts() -> dict:
     """What the warehouse holds now: submissions by status, rows per curated dataset and mart, decisions."""
     from ims_indicators.settings import DATASETS
-    from ims_indicators.warehouse import rows
+    from ims_indicators.warehouse import rows, table_exists
 
     with warehouse("counts") as con:
-        tables = {(r["table_schema"], r["table_name"]) for r in rows(
-            con, "SELECT table_schema, table_name FROM information_schema.tables")}
         subs = {r["status"]: int(r["n"]) for r in rows(
             con, "SELECT status, count(*) AS n FROM meta.submissions WHERE superseded_by IS NULL GROUP BY status")}
         quarantined = rows(con, """SELECT count(*) AS n FROM (SELECT DISTINCT q.submission_id, q.source_row
                                    FROM meta.quarantine AS q JOIN meta.submissions AS s USING (submission_id)
                                    WHERE s.superseded_by IS NULL)""")[0]["n"]
         curated = {ds: int(rows(con, f"SELECT count(*) AS n FROM curated.{ds}")[0]["n"])
-                   for ds in DATASETS if ("curated", ds) in tables}
+                   for ds in DATASETS if table_exists(con, f"curated.{ds}")}
         marts = {m: int(rows(con, f"SELECT count(*) AS n FROM marts.{m}")[0]["n"])
-                 for m in MARTS if ("marts", m) in tables}
+                 for m in COUNTED_MARTS if table_exists(con, f"marts.{m}")}
         decisions, label_year = {}, None
-        if ("marts", "label_results") in tables:
+        if table_exists(con, "marts.label_results"):
             cols = {r["column_name"] for r in rows(con, "SELECT column_name FROM information_schema.columns "
                                                         "WHERE table_schema = 'marts' AND table_name = 'label_results'")}
             if {"decision", "academic_year"} <= cols:  # the label as it stands: the latest year scored

@@ -101,7 +101,7 @@ def standalone_sql(cat: Catalogue, ind: Indicator) -> str:
     return values_sql(cat, [ind], scans, [f"scan{i}" for i in range(len(scans))], ctes)
 
 
-def build_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> int:
+def build_indicator_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> int:
     """Rebuild ``marts.indicator_frame`` (registry × years present, with reporting date and deadline)."""
     p = cat.parameters
     end_m, end_d = (int(x) for x in p.year_end.split("-"))
@@ -137,7 +137,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
     scans = plan(cat.indicators)
     temps = [f"ind_scan{i}" for i in range(len(scans))]
     with transaction(con):
-        build_frame(con, cat)
+        build_indicator_frame(con, cat)
         write_catalogue(con, cat)
         for name, scan in zip(temps, scans):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {scan_sql(cat, scan)}",

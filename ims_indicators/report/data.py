@@ -18,6 +18,7 @@ import pandas as pd
 
 from ims_indicators import settings
 from ims_indicators.report import privacy
+from ims_indicators.warehouse import table_exists
 
 DIMENSION_NAMES = {
     "quality_assurance": "Quality assurance",
@@ -27,7 +28,6 @@ DIMENSION_NAMES = {
     "teaching_learning": "Teaching and learning experience",
 }
 PREFERRED_PEER_SETS = ("network", "all", "whole_network", "ims")
-DECISIONS = ("awarded", "conditional", "not_awarded")
 
 
 class ReportError(Exception):
@@ -152,12 +152,6 @@ class ReportData:
             if d not in seen:
                 seen.append(d)
         return seen
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, name]).fetchall()[0][0])
 
 
 def read(con: duckdb.DuckDBPyConnection, qualified: str) -> pd.DataFrame | None:

@@ -17,8 +17,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ims_indicators.report.data import DECISIONS, ReportData
+from ims_indicators.report.data import ReportData
 from ims_indicators.report.privacy import sort_key
+from ims_indicators.score.model import DECISIONS
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = {"int": "#,##0", "count": "General", "float": "0.00", "pct": "0.0%", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}

@@ -15,8 +15,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ims_indicators.report import figures
-from ims_indicators.report.data import DECISIONS, ReportData, fmt_change, fmt_value
+from ims_indicators.report.data import ReportData, fmt_change, fmt_value
 from ims_indicators.report.privacy import count_text, sort_key
+from ims_indicators.score.model import DECISIONS
 from ims_indicators.survey import report as survey_report
 
 ASSET = "assets/plotly.min.js"
@@ -158,7 +159,7 @@ def _label_section(data: ReportData, school_id: str, fig: Figures, school_label:
     }
     r = data.robustness_records.get((school_id, year)) or data.robustness_records.get((school_id, None))
     if r is not None:
-        probs = {d: _f(r.get(f"p_{d}")) for d in DECISIONS if not pd.isna(_f(r.get(f"p_{d}")))}
+        probs = {d: _f(r.get(f"p_{d}")) for d in DECISIONS[::-1] if not pd.isna(_f(r.get(f"p_{d}")))}
         out["robustness"] = {
             "probs": probs, "draws": r.get("draws"), "n": stats.get(overall_col, nan)[3] or len(data.label_records),
             "rank_median": _f(r.get("rank_median")), "rank_p05": _f(r.get("rank_p05")),
@@ -305,10 +306,10 @@ def index_context(data: ReportData) -> dict:
             if rob is not None:
                 rr = rob[rob["school_id"] == sid]
                 if len(rr):
-                    p = {d: rr[f"p_{d}"].iloc[0] for d in DECISIONS if f"p_{d}" in rr}
+                    p = {d: rr[f"p_{d}"].iloc[0] for d in DECISIONS[::-1] if f"p_{d}" in rr}
             rows.append({"label": label, "decision": dec, "decision_text": figures.DECISION_TEXT.get(dec, dec),
                          "p": p, "link": _link(data, sid)})
-        counts = {figures.DECISION_TEXT[d]: int((cur["decision"] == d).sum()) for d in DECISIONS}
+        counts = {figures.DECISION_TEXT[d]: int((cur["decision"] == d).sum()) for d in DECISIONS[::-1]}
         labels = {"year": ly, "rows": rows, "counts": counts, "has_p": rob is not None,
                   "model": f"{data.model.name} {data.model.version}".strip() if data.model else "",
                   "figure": fig(figures.decisions_by_year(lab[lab["decision"].notna()][["academic_year", "decision"]]))

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ims_indicators.warehouse import sql_text, transaction
+from ims_indicators.warehouse import sql_text, table_exists, transaction
 
 PKG = "ims_indicators.survey.sql"
 MIN_RESPONSES = 15  # CHE: at least 15 judgements for a group
@@ -43,8 +43,7 @@ INDICATOR_PREFIX = "survey_"  # catalogue id of an item's indicator: survey_<ite
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchall()[0][0])
+    return table_exists(con, f"{schema}.{table}")
 
 
 def ensure_survey_mart(con: duckdb.DuckDBPyConnection) -> None:

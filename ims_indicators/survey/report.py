@@ -24,6 +24,7 @@ from ims_indicators.contracts import SURVEY_ITEMS
 from ims_indicators.report.privacy import count_text
 from ims_indicators.survey.che import MIN_PEER_SCHOOLS, MIN_RESPONSES
 from ims_indicators.survey.figures import network_spec, school_items, shown_from, survey_spec
+from ims_indicators.warehouse import table_exists
 
 MAX_COMMENTS = 20  # per item on a page
 _COMMENTS_SQL = """
@@ -53,8 +54,7 @@ class SurveyData:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchall()[0][0])
+    return table_exists(con, f"{schema}.{table}")
 
 
 def load_survey(con: duckdb.DuckDBPyConnection, k: int | None = None) -> SurveyData | None:

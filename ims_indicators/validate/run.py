@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
-from ims_indicators.validate.frames import batches, build_frame, drop_frame, frames
+from ims_indicators.validate.frames import batches, build_validation_frame, drop_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
 from ims_indicators.validate.verdict import RowFailure, Verdict
@@ -46,7 +46,7 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
     findings, outcomes, runner = [], {}, None
     try:
         for group in groups:
-            n_chunks = build_frame(con, dataset, group, table)
+            n_chunks = build_validation_frame(con, dataset, group, table)
             runner = runner or make_runner(dataset, suite, mode=mode, docs=docs)
             found, seen = run_chunks(runner, frames(con, n_chunks))
             findings.extend(found)

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ims_indicators.survey.suite import build_survey_suite
-from ims_indicators.validate.frames import build_frame, frames
+from ims_indicators.validate.frames import build_validation_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.warehouse import ensure_schema
 
@@ -61,7 +61,7 @@ def test_suite_finds_each_planted_problem_and_nothing_else():
     con = duckdb.connect()
     ensure_schema(con)
     con.executemany("INSERT INTO staging.student_survey VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ROWS)
-    n = build_frame(con, "student_survey", ["s1", "s2"])
+    n = build_validation_frame(con, "student_survey", ["s1", "s2"])
     runner = make_runner("student_survey", json.loads(SUITE.read_text(encoding="utf-8")), mode="ephemeral",
                          docs=False)
     findings, _ = run_chunks(runner, frames(con, n))
