@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
-import os
 import json
+import os
 import struct
 import time
 import zipfile
