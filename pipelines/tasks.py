@@ -101,6 +101,7 @@ def stage_task(stage: Stage) -> Task:
                 options["progress"] = _progress(stage.name)
             return stage.run(con, **options)
 
+    run.__name__ = run.__qualname__ = stage.run.__name__  # Dask names its keys after it
     run.__doc__ = stage.run.__doc__
     return task(name=stage.name.replace(" ", "-"), **RETRIES)(run)
 

@@ -120,7 +120,7 @@ def test_locked_warehouse_is_retried_until_the_holder_lets_go(network: Path, mon
     from ims_indicators.lock import writer_lock
 
     monkeypatch.setenv("IMS_LOCK_TIMEOUT", "0")  # give up after one second of waiting
-    monkeypatch.setattr(tasks.compute_indicator_values, "retry_delay_seconds", 0)
+    monkeypatch.setattr(tasks.STAGE_TASKS["indicators"], "retry_delay_seconds", 0)
     seen: list[str] = []
     release = threading.Event()
     held = threading.Event()
@@ -133,7 +133,7 @@ def test_locked_warehouse_is_retried_until_the_holder_lets_go(network: Path, mon
             time.sleep(0.5)  # let the holder go before the third attempt
         return retry
 
-    monkeypatch.setattr(tasks.compute_indicator_values, "retry_condition_fn", counting)
+    monkeypatch.setattr(tasks.STAGE_TASKS["indicators"], "retry_condition_fn", counting)
 
     def holder() -> None:
         with writer_lock("test holder"):
