@@ -1,4 +1,7 @@
-"""The ``ims`` command. Each command is thin: it calls plain functions (or the Prefect flows for ``run``).
+"""The library's commands of ``ims``. Each command is thin: it calls plain functions.
+
+The installed ``ims`` is ``pipelines.cli:app``: this app plus ``run`` and ``serve`` (the Prefect flows), added
+where both layers are visible, so the library never imports ``pipelines/``.
 
 Progress and errors go to stderr, data to stdout (``--json`` prints JSON). Refused input exits 1 with a
 message naming file, row, column and what was expected; no traceback reaches the user.
@@ -33,9 +36,9 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ims_indicators.errors import WarehouseBusy
-    from ims_indicators.ingest import ingest_paths
     from ims_indicators.ingest.stage import discover
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import ingest_paths
     from ims_indicators.validate.gxrun import SuiteError
     from ims_indicators.warehouse import open_warehouse
 
@@ -124,9 +127,9 @@ def rebuild(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Recreate the warehouse, curated Parquet and marts from data/raw/ alone (swapped in when complete)."""
-    from ims_indicators.cycle import compute_marts
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import compute_marts
     from ims_indicators.rebuild import rebuild as run_rebuild
     from ims_indicators.score.model import ScoreError
 
@@ -150,14 +153,11 @@ def rebuild(
 from ims_indicators.demo.cli import demo_command  # noqa: E402
 from ims_indicators.indicators.cli import benchmark_command, indicators_command  # noqa: E402
 from ims_indicators.score.cli import score_command  # noqa: E402
-from pipelines.cli import run_command, serve_command  # noqa: E402 - Prefect is imported inside the commands
 
 app.command("demo-data")(demo_command)
 app.command("indicators")(indicators_command)
 app.command("benchmark")(benchmark_command)
 app.command("score")(score_command)
-app.command("run")(run_command)
-app.command("serve")(serve_command)
 
 from ims_indicators.report.cli import report_command  # noqa: E402 - light: heavy imports inside the command
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ims_indicators import settings
-from ims_indicators.ingest import IngestReport, ingest_paths
+from ims_indicators.pipeline import IngestReport, ingest_paths
 from ims_indicators.warehouse import open_warehouse
 
 

@@ -1,11 +1,11 @@
-"""``ims run`` and ``ims serve`` (registered on the main Typer app). Prefect is imported only inside the bodies,
-after the Prefect environment defaults are set, so ``ims --help`` stays fast."""
+"""The installed ``ims`` command: the library's app (``ims_indicators.cli``) plus ``ims run`` and ``ims serve``.
+
+Prefect is imported only inside the bodies, after the Prefect environment defaults are set, so ``ims --help``
+stays fast."""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -13,22 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+from ims_indicators.cli import app
+from ims_indicators.console import err, fail, out, print_json
 
 # imported while the temporary Prefect server starts, so the first stages do not pay for them
 PREWARM = ("great_expectations", "ims_indicators.ingest", "ims_indicators.validate.run", "ims_indicators.indicators",
            "ims_indicators.benchmark", "ims_indicators.score.warehouse", "ims_indicators.report.build",
            "plotly.graph_objects")
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 def _prewarm() -> None:
@@ -48,7 +42,7 @@ def _check_server(url: str) -> None:
     try:
         httpx.get(url.rstrip("/") + "/health", timeout=10).raise_for_status()
     except httpx.HTTPError as exc:
-        _fail(f"cannot reach the Prefect server at PREFECT_API_URL={url} ({exc}); start it with "
+        fail(f"cannot reach the Prefect server at PREFECT_API_URL={url} ({exc}); start it with "
               "`prefect server start`, or unset PREFECT_API_URL to use a temporary server")
 
 
@@ -122,7 +116,7 @@ def run_command(
     try:
         runner = task_runner("dask" if dask or dask_address else settings.task_runner(), dask_address)
     except (ValueError, ImportError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     err.print(f"running the annual cycle on {'the Prefect server at ' + api_url() if api_url() else 'a temporary Prefect server'}"
               f" (tasks on {describe(runner)}) …", highlight=False)
     state = annual_cycle.with_options(task_runner=runner)(years=year or None, pdf=pdf, draws=draws,
@@ -130,16 +124,16 @@ def run_command(
     data = state.result(raise_on_failure=False)
     summary = data.summary if isinstance(data, StageFailed) else data if isinstance(data, dict) else None
     if summary is None:  # crashed: no summary came back
-        _fail(f"the annual cycle ended {state.type.value.lower()}: {state.message or data}")
+        fail(f"the annual cycle ended {state.type.value.lower()}: {state.message or data}")
     startup = summary["started_at"] - started
     summary["startup_seconds"] = round(startup, 2)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        print_json(summary)
         err.print(f"timing: Prefect start-up {startup:.1f} s, flow run {summary.get('seconds', 0):.1f} s")
     else:
         print_summary(summary, startup)
     if state.is_failed() or state.is_crashed():
-        _fail(state.message or "the annual cycle failed")
+        fail(state.message or "the annual cycle failed")
 
 
 def serve_command(
@@ -164,13 +158,13 @@ def serve_command(
     os.environ["IMS_HOME"] = str(settings.home())  # the runs' subprocesses must see the same project
     bad_cron = f"--cron {cron!r} is not a cron expression; expected five fields, e.g. '0 2 * * *'"
     if len(cron.split()) not in (5, 6):  # checked fully below, once Prefect may be imported
-        _fail(bad_cron)
+        fail(bad_cron)
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(timezone)
     except Exception:  # noqa: BLE001
-        _fail(f"--timezone {timezone!r} is not a time zone; expected an IANA name such as UTC or Europe/Berlin")
+        fail(f"--timezone {timezone!r} is not a time zone; expected an IANA name such as UTC or Europe/Berlin")
     settings.inbox_dir().mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         url = os.environ.get("PREFECT_API_URL", "").strip()
@@ -185,14 +179,21 @@ def serve_command(
             try:
                 url = stack.enter_context(local_server("127.0.0.1", port, log))
             except RuntimeError as exc:
-                _fail(str(exc))
+                fail(str(exc))
             os.environ["PREFECT_API_URL"] = url  # before Prefect is imported: this process and its runs use it
         from pipelines.serve import CYCLE, INBOX, deployments, serve_deployments
 
         try:
             served = deployments(cron, every, timezone)
         except ValueError as exc:
-            _fail(f"{bad_cron} ({str(exc).splitlines()[0]})")
+            fail(f"{bad_cron} ({str(exc).splitlines()[0]})")
         err.print(f"serving annual-cycle/{CYCLE} (cron '{cron}', {timezone}) and inbox-watch/{INBOX} (every {every} s, "
                   f"{settings.inbox_dir()}) on {url}; UI: {url.removesuffix('/api')}", highlight=False)
         serve_deployments(served)
+
+
+app.command("run")(run_command)
+app.command("serve")(serve_command)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

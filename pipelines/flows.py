@@ -1,4 +1,4 @@
-"""The annual cycle as Prefect flows: ingest → validate → indicators (+ benchmark) → score → report.
+"""The annual cycle as Prefect flows, the stages in the order ``ims_indicators.pipeline.CYCLE`` lists them.
 
 Every flow returns a summary dict (stages with status and seconds, counts, refused files, paths) and stores it
 as a markdown artifact (``<flow>-summary``). A stage that fails ends its flow run Failed with the readable
@@ -21,6 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
 from ims_indicators import settings
+from ims_indicators.pipeline import CYCLE, MARTS
 from pipelines import summary as sm
 from pipelines import tasks as t
 
@@ -88,7 +89,7 @@ def _describe_validate(r: dict) -> str:
                 f"{r['rows_newly_quarantined']:,} newly held back")
     else:
         text = f"{r['validated']} staged submission(s) validated, {r['rows_quarantined']:,} row(s) held back"
-    return text + (f"; stewards' report {r['steward_report']}" if r.get("steward_report") else "")
+    return text + (f"; stewards' report {t.relative(r['steward_report'])}" if r.get("steward_report") else "")
 
 
 def _describe_score(r: dict) -> str:
@@ -98,7 +99,31 @@ def _describe_score(r: dict) -> str:
 
 def _describe_report(r: dict) -> str:
     pdfs = f", {r['pdfs']} PDF(s)" if r.get("pdfs") else ""
-    return f"{r['index']} ({r['schools']} school profile(s), {r['files']} file(s){pdfs})"
+    return f"{t.relative(r['index'])} ({r['schools']} school profile(s), {r['files']} file(s){pdfs})"
+
+
+DESCRIBE: dict[str, Callable[[dict], str]] = {
+    "ingest": _describe_ingest,
+    "validate": _describe_validate,
+    "indicators": lambda r: f"{r['indicator_values']:,} indicator values",
+    "survey": lambda r: f"{r['survey_items']:,} survey item rows",
+    "benchmark": lambda r: f"{r['benchmark_groups']:,} benchmark group rows",
+    "survey groups": lambda r: f"{r['survey_groups']:,} survey indicator group rows",
+    "score": _describe_score,
+    "report": _describe_report,
+}
+
+
+def _stages(summary: dict, stages: list[tuple[str, dict]]) -> dict[str, dict]:
+    """Run the stages in order, each as its task; after a failure the rest are skipped. Results by stage."""
+    results: dict[str, dict] = {}
+    for i, (name, options) in enumerate(stages):
+        r = _run_stage(summary, name, t.STAGE_TASKS[name], describe=DESCRIBE[name], **options)
+        if r is None:
+            _skip(summary, *(s[0] for s in stages[i + 1:]))
+            break
+        results[name] = r
+    return results
 
 
 def _refusals(summary: dict, result: dict | None) -> None:
@@ -148,8 +173,8 @@ def ingest_flow(paths: list[str] | None = None, dataset: str | None = None, scho
     paths = [str(p) for p in (paths or [settings.raw_dir()])]
     summary = sm.new_summary("ingest", paths=paths, dataset=dataset, school=school, year=year, years=years,
                              fail_on_refusal=fail_on_refusal or None)
-    result = _run_stage(summary, "ingest", t.ingest_files, paths, years, dataset, school, year,
-                        describe=_describe_ingest)
+    result = _stages(summary, [("ingest", {"paths": paths, "years": years, "dataset": dataset, "school": school,
+                                           "year": year})]).get("ingest")
     _refusals(summary, result)
     _paths(summary, curated=t.relative(settings.curated_dir()), rejected=t.relative(settings.rejected_dir()))
     return _close(summary, "ingest-summary", _refusal_failure(result, fail_on_refusal))
@@ -160,22 +185,17 @@ def validate_flow(all_submissions: bool = False) -> dict:
     """Validate staged submissions (``all_submissions``: revalidate every accepted one after a rule change)
     and write the stewards' validation report."""
     summary = sm.new_summary("validate", all_submissions=all_submissions or None)
-    r = _run_stage(summary, "validate", t.validate_staged, all_submissions, describe=_describe_validate)
+    r = _stages(summary, [("validate", {"all_submissions": all_submissions})]).get("validate")
     summary["refused"].extend((r or {}).get("refused", []))
-    _paths(summary, steward_report=(r or {}).get("steward_report"))
+    _paths(summary, steward_report=t.relative((r or {}).get("steward_report")))
     return _close(summary, "validate-summary")
 
 
 @flow(name="indicators", log_prints=True)
 def indicators_flow() -> dict:
-    """Compute the indicator values, then the benchmark groups."""
+    """The marts before the label: indicator values, survey items, benchmark groups, survey indicator groups."""
     summary = sm.new_summary("indicators")
-    if _run_stage(summary, "indicators", t.compute_indicator_values,
-                  describe=lambda r: f"{r['indicator_values']:,} indicator values") is not None:
-        _run_stage(summary, "benchmark", t.compute_benchmark_groups,
-                   describe=lambda r: f"{r['benchmark_groups']:,} benchmark group rows")
-    else:
-        _skip(summary, "benchmark")
+    _stages(summary, [(s.name, {}) for s in MARTS if s.name != "score"])
     _paths(summary)
     return _close(summary, "indicators-summary")
 
@@ -184,7 +204,7 @@ def indicators_flow() -> dict:
 def score_flow(model: str | None = None, draws: int | None = None, seed: int | None = None) -> dict:
     """Label scores, decisions and robustness from the indicator values."""
     summary = sm.new_summary("score", model=model, draws=draws, seed=seed)
-    _run_stage(summary, "score", t.score_labels, model, draws, seed, describe=_describe_score)
+    _stages(summary, [("score", {"model": model, "draws": draws, "seed": seed})])
     _paths(summary)
     return _close(summary, "score-summary")
 
@@ -193,15 +213,15 @@ def score_flow(model: str | None = None, draws: int | None = None, seed: int | N
 def report_flow(school: str | None = None, pdf: bool = False) -> dict:
     """Write the reports (school profiles, network overview, label results, Excel workbook)."""
     summary = sm.new_summary("report", school=school, pdf=pdf or None)
-    r = _run_stage(summary, "report", t.write_report_files, school, pdf, describe=_describe_report)
-    _paths(summary, reports=(r or {}).get("index"))
+    r = _stages(summary, [("report", {"school": school, "pdf": pdf})]).get("report")
+    _paths(summary, reports=t.relative((r or {}).get("index")))
     return _close(summary, "report-summary")
 
 
 @flow(name="annual-cycle", log_prints=True)
 def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str | None = None,
                  draws: int | None = None, seed: int | None = None) -> dict:
-    """The whole cycle on data/raw in one flow run: ingest → validate → indicators → benchmark → score → report.
+    """The whole cycle on data/raw in one flow run, the stages of ``ims_indicators.pipeline.CYCLE`` in order.
 
     ``years`` limits which submissions are (re)ingested (the registry always is); the later stages always
     recompute every year, so the marts stay consistent. Refused files are reported, not failures; the first
@@ -212,26 +232,16 @@ def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str |
     """
     summary = sm.new_summary("annual-cycle", years=years, pdf=pdf or None, model=model, draws=draws, seed=seed)
     raw = settings.raw_dir()
-    stages: list[tuple[str, StageFn, tuple, Callable[[dict], str]]] = [
-        ("ingest", t.ingest_files, ([str(raw)], years), _describe_ingest),
-        ("validate", t.validate_staged, (False,), _describe_validate),
-        ("indicators", t.compute_indicator_values, (), lambda r: f"{r['indicator_values']:,} indicator values"),
-        ("benchmark", t.compute_benchmark_groups, (), lambda r: f"{r['benchmark_groups']:,} benchmark group rows"),
-        ("score", t.score_labels, (model, draws, seed), _describe_score),
-        ("report", t.write_report_files, (None, pdf), _describe_report),
-    ]
+    options = {"ingest": {"paths": [str(raw)], "years": years}, "score": {"model": model, "draws": draws, "seed": seed},
+               "report": {"pdf": pdf}}
+    stages = [(s.name, options.get(s.name, {})) for s in CYCLE]
     results: dict[str, dict] = {}
     if not raw.is_dir():
         summary["failed"] = f"ingest failed: {t.relative(raw)}: no such folder; expected the received submissions " \
                             "(run `ims demo-data` for the demo network)"
         _skip(summary, *(s[0] for s in stages))
     else:
-        for i, (name, fn, args, describe) in enumerate(stages):
-            r = _run_stage(summary, name, fn, *args, describe=describe)
-            if r is None:
-                _skip(summary, *(s[0] for s in stages[i + 1:]))
-                break
-            results[name] = r
+        results = _stages(summary, stages)
     _refusals(summary, results.get("ingest"))
     summary["refused"].extend(results.get("validate", {}).get("refused", []))
     for r in summary["refused"]:
@@ -241,8 +251,8 @@ def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str |
         summary["stages"].pop()  # bookkeeping, not a stage of the cycle
         _counts(summary, counts)
     _paths(summary, curated=t.relative(settings.curated_dir()),
-           steward_report=results.get("validate", {}).get("steward_report"),
-           reports=results.get("report", {}).get("index"))
+           steward_report=t.relative(results.get("validate", {}).get("steward_report")),
+           reports=t.relative(results.get("report", {}).get("index")))
     return _close(summary, "annual-cycle-summary")
 
 
@@ -257,7 +267,7 @@ def inbox_watch(inbox: str | None = None, settle_seconds: float = 2.0, fail_on_r
     _refusals(summary, r)
     if r and r.get("received"):
         summary["received"] = r["received"]
-        v = _run_stage(summary, "validate", t.validate_staged, False, describe=_describe_validate)
-        _paths(summary, steward_report=(v or {}).get("steward_report"))
+        v = _stages(summary, [("validate", {})]).get("validate")
+        _paths(summary, steward_report=t.relative((v or {}).get("steward_report")))
     _paths(summary, inbox=t.relative(box), raw=t.relative(settings.raw_dir()))
     return _close(summary, "inbox-watch-summary", _refusal_failure(r, fail_on_refusal))

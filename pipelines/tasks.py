@@ -1,4 +1,4 @@
-"""Prefect tasks: each is a thin call of an ``ims_indicators`` function.
+"""Prefect tasks: one per stage of ``ims_indicators.pipeline`` (:data:`STAGE_TASKS`), plus the inbox and the counts.
 
 Rules every task keeps:
 - arguments and results are paths, names and small dicts (no connections, no DataFrames);
@@ -11,17 +11,17 @@ Rules every task keeps:
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
 from ims_indicators import settings
-from ims_indicators.errors import InputRefused, WarehouseBusy
+from ims_indicators.errors import WarehouseBusy
+from ims_indicators.pipeline import CYCLE, Stage, ingest_paths, ingest_summary
 from pipelines.inbox import FileStillBeingWritten
 
 TRANSIENT = (WarehouseBusy, FileStillBeingWritten)
@@ -77,62 +77,36 @@ def relative(path: Path | str | None) -> str | None:
         return str(p)
 
 
-# ---------------------------------------------------------------------------------------------- ingest
+# ------------------------------------------------------------------------------------------- stages
 
-def _in_years(path: Path, years: set[str]) -> bool:
-    from ims_indicators.contracts import canonical_year
-    from ims_indicators.ingest.stage import resolve_dataset_hint
-
-    if resolve_dataset_hint(path) == "schools":
-        return True  # the registry belongs to every year
-    return len(path.parts) >= 2 and canonical_year(path.parts[-2]) in years
-
-
-def _ingest_report(report: Any) -> dict:
-    s = report.summary()
-    return {
-        "files": s["files"], "statuses": s["statuses"], "rows_in": s["rows_in"],
-        "rows_quarantined": s["rows_quarantined"],
-        "refused": [{"file": r.file, "submission_id": r.submission_id, "reason": r.reason} for r in report.refused],
-    }
-
-
-def _ingest(con: Any, files: list[Path], **key: str | None) -> Any:
-    from ims_indicators.ingest import ingest_paths
-
-    step = max(25, len(files) // 10)
+def _progress(stage: str) -> Callable[[str, int], None]:
+    """Print ingest progress every tenth of the files (at least every 25)."""
     done = {"n": 0, "rows": 0}
 
     def progress(name: str, rows: int) -> None:
         done["n"] += 1
         done["rows"] += rows
-        if done["n"] % step == 0 or done["n"] == len(files):
-            print(f"ingest: {done['n']}/{len(files)} files, {done['rows']:,} rows read")
+        if done["n"] % 25 == 0:
+            print(f"{stage}: {done['n']} files, {done['rows']:,} rows read")
 
-    return ingest_paths(con, files, progress=progress, **key)
+    return progress
 
 
-@task(name="ingest", **RETRIES)
-def ingest_files(paths: list[str], years: list[str] | None = None, dataset: str | None = None,
-                 school: str | None = None, year: str | None = None) -> dict:
-    """Stage, validate, promote and publish files and/or data/raw-style folders (idempotent per file)."""
-    from ims_indicators.contracts import canonical_year
-    from ims_indicators.ingest.stage import discover
+def stage_task(stage: Stage) -> Task:
+    """A Prefect task that runs one stage of ``ims_indicators.pipeline`` on the warehouse (under the lock)."""
 
-    roots = [Path(p) for p in paths]
-    for p in roots:
-        if not p.exists():
-            raise InputRefused(str(p), "no such file or folder; expected a submission file or a data/raw-style folder")
-    files = discover(roots)
-    if years:
-        wanted = {canonical_year(y) or y for y in years}
-        files = [f for f in files if _in_years(f, wanted)]
-    if not files:
-        print(f"ingest: no submission files under {', '.join(map(str, roots))}")
-        return {"files": 0, "statuses": {}, "rows_in": 0, "rows_quarantined": 0, "refused": []}
-    with warehouse("ingest") as con:
-        report = _ingest(con, files, dataset=dataset, school_id=school, academic_year=year)
-    return _ingest_report(report)
+    def run(**options: Any) -> dict:
+        with warehouse(stage.name) as con:
+            if stage.name == "ingest":
+                options["progress"] = _progress(stage.name)
+            return stage.run(con, **options)
+
+    run.__name__ = run.__qualname__ = stage.run.__name__  # Dask names its keys after it
+    run.__doc__ = stage.run.__doc__
+    return task(name=stage.name.replace(" ", "-"), **RETRIES)(run)
+
+
+STAGE_TASKS: dict[str, Task] = {s.name: stage_task(s) for s in CYCLE}
 
 
 @task(name="receive-inbox", **RETRIES)
@@ -154,118 +128,36 @@ def receive_inbox(inbox: str, settle_seconds: float = 2.0) -> dict:
     files = [Path(p) for p in ready]
     with warehouse("inbox") as con:
         check_unchanged(ready)  # changed while we waited for the lock: retried from the top
-        report = _ingest(con, files)
-    out = _ingest_report(report)
+        out = ingest_summary(ingest_paths(con, files, progress=_progress("inbox")))
     out["waiting"] = len(waiting)
     out["received"] = sorted(str(f.resolve().relative_to(box.resolve())) for f in files)
     clear(files, box)
     return out
 
 
-# -------------------------------------------------------------------------------------------- validate
-
-@task(name="validate", **RETRIES)
-def validate_staged(all_submissions: bool = False) -> dict:
-    """Validate what is staged (``all_submissions``: revalidate every current accepted submission) and write
-    the stewards' validation report (reports/validation/)."""
-    from ims_indicators.validate.report import write_steward_report
-    from ims_indicators.validate.revalidate import revalidate_all, validate_pending
-
-    with warehouse("validate") as con:
-        outcomes = revalidate_all(con) if all_submissions else validate_pending(con)
-        index = write_steward_report(con)
-    out: dict[str, Any] = {"validated": len(outcomes), "statuses": dict(Counter(o["status"] for o in outcomes)),
-                           "rows_quarantined": sum(o.get("rows_quarantined") or 0 for o in outcomes),
-                           "steward_report": relative(index)}
-    if all_submissions:
-        out["revalidated"] = len(outcomes)
-        out["rows_released"] = sum(o.get("rows_released", 0) for o in outcomes)
-        out["rows_newly_quarantined"] = sum(o.get("rows_newly_quarantined", 0) for o in outcomes)
-    out["refused"] = [{"file": o.get("submission_id"), "submission_id": o.get("submission_id"),
-                       "reason": o.get("reason")} for o in outcomes if o["status"] == "rejected"]
-    return out
-
-
-# ------------------------------------------------------------------------------ indicators, benchmark
-
-@task(name="indicators", **RETRIES)
-def compute_indicator_values() -> dict:
-    """Compute marts.indicator_values from the curated tables (every year)."""
-    from ims_indicators.indicators import compute_indicators
-
-    with warehouse("indicators") as con:
-        rows = compute_indicators(con)
-    return {"indicator_values": int(rows)}
-
-
-@task(name="benchmark", **RETRIES)
-def compute_benchmark_groups() -> dict:
-    """Compute marts.benchmark_groups (peer groups, CHE-style and A–E groups)."""
-    from ims_indicators.benchmark import compute_benchmarks
-
-    with warehouse("benchmark") as con:
-        rows = compute_benchmarks(con)
-    return {"benchmark_groups": int(rows)}
-
-
-# ------------------------------------------------------------------------------------------- score
-
-@task(name="score", **RETRIES)
-def score_labels(model: str | None = None, draws: int | None = None, seed: int | None = None) -> dict:
-    """Label scores, decisions and robustness: marts.label_results / label_robustness (every year)."""
-    from ims_indicators.score.model import load_model
-    from ims_indicators.score.warehouse import score_warehouse, write_scores
-
-    path = Path(model) if model else settings.models_dir() / "label_v1.yaml"
-    m = load_model(path)
-    with warehouse("score") as con:
-        scores = score_warehouse(con, m, draws, seed)
-        written = write_scores(con, scores)
-    decisions = scores.results["decision"].astype(str).value_counts().sort_index().to_dict()
-    return {"model": f"{m.name} {m.version}", "tables": written, "decisions": {k: int(v) for k, v in decisions.items()}}
-
-
-# ------------------------------------------------------------------------------------------ report
-
-@task(name="report", **RETRIES)
-def write_report_files(school: str | None = None, pdf: bool = False) -> dict:
-    """The HTML profiles, network overview, label results and Excel workbook under reports/."""
-    from ims_indicators.report import write_reports
-
-    with warehouse("report") as con:
-        result = write_reports(con, out_dir=settings.reports_dir(), school=school, pdf=pdf)
-    result = result if isinstance(result, dict) else {}
-    schools = result.get("schools") or []
-    index = result.get("index") or (schools[0] if schools else settings.reports_dir() / "index.html")
-    return {"index": relative(index), "files": len(result.get("paths") or []), "schools": len(schools),
-            "pdfs": len(result.get("pdfs") or [])}
-
-
 # ------------------------------------------------------------------------------------------ counts
 
-MARTS = ("indicator_values", "benchmark_groups", "label_results", "label_robustness")
+COUNTED_MARTS = ("indicator_values", "benchmark_groups", "label_results", "label_robustness")
 
 
 @task(name="warehouse-counts", **RETRIES)
 def warehouse_counts() -> dict:
     """What the warehouse holds now: submissions by status, rows per curated dataset and mart, decisions."""
     from ims_indicators.settings import DATASETS
-    from ims_indicators.warehouse import rows
+    from ims_indicators.warehouse import rows, table_exists
 
     with warehouse("counts") as con:
-        tables = {(r["table_schema"], r["table_name"]) for r in rows(
-            con, "SELECT table_schema, table_name FROM information_schema.tables")}
         subs = {r["status"]: int(r["n"]) for r in rows(
             con, "SELECT status, count(*) AS n FROM meta.submissions WHERE superseded_by IS NULL GROUP BY status")}
         quarantined = rows(con, """SELECT count(*) AS n FROM (SELECT DISTINCT q.submission_id, q.source_row
                                    FROM meta.quarantine AS q JOIN meta.submissions AS s USING (submission_id)
                                    WHERE s.superseded_by IS NULL)""")[0]["n"]
         curated = {ds: int(rows(con, f"SELECT count(*) AS n FROM curated.{ds}")[0]["n"])
-                   for ds in DATASETS if ("curated", ds) in tables}
+                   for ds in DATASETS if table_exists(con, f"curated.{ds}")}
         marts = {m: int(rows(con, f"SELECT count(*) AS n FROM marts.{m}")[0]["n"])
-                 for m in MARTS if ("marts", m) in tables}
+                 for m in COUNTED_MARTS if table_exists(con, f"marts.{m}")}
         decisions, label_year = {}, None
-        if ("marts", "label_results") in tables:
+        if table_exists(con, "marts.label_results"):
             cols = {r["column_name"] for r in rows(con, "SELECT column_name FROM information_schema.columns "
                                                         "WHERE table_schema = 'marts' AND table_name = 'label_results'")}
             if {"decision", "academic_year"} <= cols:  # the label as it stands: the latest year scored

@@ -70,9 +70,6 @@ def compute_benchmarks(con: duckdb.DuckDBPyConnection, peer_sets: PeerSets | Non
         con.execute(sql_text(PKG, "members.sql"))
         con.execute("DELETE FROM marts.benchmark_groups")
         con.execute(sql_text(PKG, "groups.sql"), params)
-        from ims_indicators.survey.che import apply_survey_groups  # survey indicators: CHE interval rule
-
-        apply_survey_groups(con)
         for t in ("bm_peer_sets", "bm_regions", "bm_size_classes", "bm_lists"):
             con.execute(f"DROP TABLE temp.{t}")
     return con.execute("SELECT count(*) AS n FROM marts.benchmark_groups").fetchall()[0][0]

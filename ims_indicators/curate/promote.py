@@ -6,7 +6,7 @@ import duckdb
 
 from ims_indicators import submissions
 from ims_indicators.contracts import contract
-from ims_indicators.validate import Verdict
+from ims_indicators.validate.verdict import Verdict
 from ims_indicators.warehouse import insert_rows, quote_ident, transaction
 
 

@@ -26,7 +26,7 @@ PANEL_SCHOOLS = 3  # schools rated by a panel in the last demo year
 
 def _render(school, dataset: str, rows: list[dict], year: str) -> bytes:
     """The rows in the school's house style (encoding, delimiter, header synonyms, workbook or CSV)."""
-    from ims_indicators.demo import network as net
+    import ims_indicators.demo.network as net
     from ims_indicators.demo.writers import csv_bytes, render_rows, xlsx_bytes
 
     header, body, _ = render_rows(school, dataset, rows)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+from ims_indicators.console import err
 
 
 def demo_command(

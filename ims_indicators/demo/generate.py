@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import ims_indicators.demo.network as net
+import ims_indicators.demo.rows as rw
 from ims_indicators.contracts import contract, year_slug
-from ims_indicators.demo import network as net
-from ims_indicators.demo import rows as rw
 from ims_indicators.demo.planted import plant_errors
 from ims_indicators.demo.rows import FileSpec, Row
 from ims_indicators.demo.writers import csv_bytes, render_rows, xlsx_bytes

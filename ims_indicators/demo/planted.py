@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ims_indicators.demo import network as net
+import ims_indicators.demo.network as net
 from ims_indicators.demo.rows import FileSpec, Row, add_years
 
 TARGET_SHARE = 0.015

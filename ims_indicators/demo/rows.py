@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from ims_indicators.demo import network as net
+import ims_indicators.demo.network as net
 from ims_indicators.demo.network import School
 from ims_indicators.demo.writers import encodable, fold_to
 

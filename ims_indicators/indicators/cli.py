@@ -55,6 +55,7 @@ def indicators_command(
     from ims_indicators.indicators.catalogue import load_catalogue
     from ims_indicators.indicators.compute import compute_indicators, explain_indicator
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import survey
     from ims_indicators.warehouse import open_warehouse, rows
 
     try:
@@ -77,6 +78,7 @@ def indicators_command(
                 open_warehouse() as con:
             err.print(f"computing {len(cat.indicators)} indicators …", highlight=False)
             n = compute_indicators(con, cat)
+            err.print(f"{survey(con)['survey_items']} survey item rows written to marts.survey_items", highlight=False)
             data = rows(con, f"SELECT school_id, academic_year, indicator_id, value, numerator, denominator, "
                              f"computable, reason, source FROM marts.indicator_values WHERE {where} "
                              f"ORDER BY school_id, academic_year, indicator_id", params)
@@ -137,6 +139,7 @@ def benchmark_command(
     from ims_indicators.console import err, fail, print_json, print_table
     from ims_indicators.indicators.catalogue import load_catalogue
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import survey_groups
     from ims_indicators.warehouse import open_warehouse, rows
 
     try:
@@ -152,6 +155,7 @@ def benchmark_command(
                 err.print(f"[yellow]warning:[/] peer set {escape(set_id)}: not in the registry, ignored: "
                           f"{escape(', '.join(ids))}", highlight=False)
             n = compute_benchmarks(con, peers, cat)
+            survey_groups(con)
             if peer_set is not None:
                 groups = [r["peer_set"] for r in rows(
                     con, "SELECT DISTINCT peer_set FROM marts.peer_set_members ORDER BY 1")]

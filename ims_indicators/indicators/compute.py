@@ -106,7 +106,7 @@ def standalone_sql(cat: Catalogue, ind: Indicator) -> str:
     return values_sql(cat, [ind], scans, [f"scan{i}" for i in range(len(scans))], ctes)
 
 
-def build_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> int:
+def build_indicator_frame(con: duckdb.DuckDBPyConnection, cat: Catalogue) -> int:
     """Rebuild ``marts.indicator_frame`` (registry × years present, with reporting date and deadline)."""
     p = cat.parameters
     end_m, end_d = (int(x) for x in p.year_end.split("-"))
@@ -147,7 +147,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
     scans = plan(cat.indicators)
     temps = [f"ind_scan{i}" for i in range(len(scans))]
     with transaction(con):
-        build_frame(con, cat)
+        build_indicator_frame(con, cat)
         write_catalogue(con, cat)
         for name, scan in zip(temps, scans):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {scan_sql(cat, scan)}",
@@ -156,9 +156,6 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
         con.execute("INSERT INTO marts.indicator_values " + values_sql(cat, cat.indicators, scans, temps))
         for name in temps:
             con.execute(f"DROP TABLE temp.{name}")
-    from ims_indicators.survey.che import compute_survey  # marts.survey_items: CHE interval groups of judgements
-
-    compute_survey(con)
     return con.execute("SELECT count(*) AS n FROM marts.indicator_values").fetchall()[0][0]
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from ims_indicators import settings
 from ims_indicators.contracts import Contract, header_map, normalise_header
 from ims_indicators.errors import InputRefused
-from ims_indicators.read import sniff
+import ims_indicators.read.sniff as sniff
 from ims_indicators.read.limits import check_column_count, check_row_count
 from ims_indicators.read.received import check_received
 from ims_indicators.read.repair import repair_cells, repair_header

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+from ims_indicators.console import err, fail
 
 
 def report_command(
@@ -27,10 +24,6 @@ def report_command(
     from ims_indicators.report.build import ReportError, write_reports
     from ims_indicators.report.pdf import PdfError
     from ims_indicators.warehouse import open_warehouse
-
-    def fail(message: str) -> None:
-        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-        raise typer.Exit(code=1)
 
     path = settings.warehouse()
     if not path.is_file():

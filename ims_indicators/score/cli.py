@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code=1)
+from ims_indicators.console import err, fail
 
 
 def _default_model() -> Path:
@@ -72,12 +65,12 @@ def score_command(
         else:
             _score_warehouse(m, out, draws, seed, as_json)
     except ScoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except Exception as exc:  # warehouse busy and the like: a message, not a traceback
         from ims_indicators.errors import WarehouseBusy
 
         if isinstance(exc, WarehouseBusy):
-            _fail(str(exc))
+            fail(str(exc))
         raise
 
 

@@ -50,7 +50,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class Indicator(_Strict):
+class ModelIndicator(_Strict):
     """One indicator: where it sits in the tree and how it is normalised."""
 
     name: str | None = None
@@ -220,7 +220,7 @@ class ScoringModel(_Strict):
     version: str
     description: str | None = None
     columns: Columns = Columns()
-    indicators: dict[str, Indicator]
+    indicators: dict[str, ModelIndicator]
     aggregates: dict[str, Aggregate]
     denominate: DenominateStep = DenominateStep()
     impute: ImputeStep = ImputeStep()
@@ -409,13 +409,13 @@ def _check_model(m: ScoringModel) -> None:
                     raise ValueError(f"decision.{level_name}.dimension_min: {bad} not aggregates of the model")
 
 
-def target_worst(ind: Indicator) -> tuple[float | None, float | None]:
+def target_worst(ind: ModelIndicator) -> tuple[float | None, float | None]:
     """The (target, worst) pair of distance_to_target; worst defaults to 0 for higher-is-better indicators."""
     worst = ind.worst if ind.worst is not None else (0.0 if ind.direction == 1 else None)
     return ind.target, worst
 
 
-def goalposts(ind: Indicator) -> tuple[float, float]:
+def goalposts(ind: ModelIndicator) -> tuple[float, float]:
     """[low, high] of the goalposts method: given, or else the (worst, target) pair ordered."""
     if ind.goalposts is not None:
         return ind.goalposts

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from ims_indicators.score.model import RATINGS, Panel, PanelOutcome
+from ims_indicators.warehouse import table_exists
 
 RANK = {r: k for k, r in enumerate(RATINGS)}
 
@@ -45,9 +46,7 @@ def read_ratings(con: duckdb.DuckDBPyConnection, year: str | None = None) -> pd.
     """``curated.panel_assessment`` (school_id, academic_year, standard, rating, panel_size, date, rationale);
     empty when the table does not exist."""
     cols = ["school_id", "academic_year", "standard", "rating", "panel_size", "date", "rationale"]
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'curated' and table_name = 'panel_assessment'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "curated.panel_assessment"):
         return pd.DataFrame(columns=cols)
     return con.execute(f"select {', '.join(cols)} from curated.panel_assessment "  # cols: our constants
                        "where academic_year = coalesce($year, academic_year) "

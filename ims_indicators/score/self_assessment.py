@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ims_indicators.score.model import ModelError
+from ims_indicators.warehouse import table_exists
 
 YES = {"yes", "y", "ja", "oui", "si", "sì", "tak", "true", "1"}
 NO = {"no", "n", "nein", "non", "nie", "false", "0"}
@@ -115,9 +116,7 @@ def item_values(con: duckdb.DuckDBPyConnection, year: str | None = None,
     from ims_indicators.warehouse import sql_text
 
     cols = ["school_id", "academic_year", "indicator_id", "value"]
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'curated' and table_name = 'self_assessment'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "curated.self_assessment"):
         return pd.DataFrame(columns=cols)
     rows = con.execute(sql_text("ims_indicators.score", "self_assessment.sql"), {"year": year}).fetchall()
     if not rows:

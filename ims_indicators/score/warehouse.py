@@ -32,11 +32,9 @@ class WarehouseScores:
 
 def read_indicator_values(con: duckdb.DuckDBPyConnection, year: str | None = None) -> pd.DataFrame:
     """Long indicator values (school_id, academic_year, indicator_id, value); NULL where not computable."""
-    from ims_indicators.warehouse import sql_text
+    from ims_indicators.warehouse import sql_text, table_exists
 
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'marts' and table_name = 'indicator_values'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "marts.indicator_values"):
         raise DataError("marts.indicator_values: table not found; compute the indicators first (ims indicators)")
     values = con.execute(sql_text("ims_indicators.score", "indicator_values.sql"), {"year": year}).df()
     items = item_values(con, year)

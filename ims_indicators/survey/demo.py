@@ -99,8 +99,8 @@ def aggregate(rows: list[dict]) -> list[dict]:
 
 
 def _render(school, rows: list[dict], form: str, year: str) -> bytes:
-    from ims_indicators.contracts import contract
     import ims_indicators.demo.network as net
+    from ims_indicators.contracts import contract
     from ims_indicators.demo.writers import csv_bytes, render_rows, xlsx_bytes
 
     drop = tuple(c for c in contract(DATASET).names if c not in FORMS[form])

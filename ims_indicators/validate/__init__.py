@@ -6,25 +6,11 @@ and, where a file-level rule fails, the reason to reject the submission whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import duckdb
 
+from ims_indicators.validate.verdict import RowFailure, Verdict
 
-@dataclass
-class RowFailure:
-    source_row: int
-    rule: str  # expectation type or check name
-    column: str | None
-    reason: str  # a sentence a steward understands
-    stage: str = "validate"
-
-
-@dataclass
-class Verdict:
-    submission_id: str
-    failures: list[RowFailure] = field(default_factory=list)
-    file_reason: str | None = None  # set when a file-level rule fails: the submission is rejected whole
+__all__ = ["RowFailure", "Verdict", "check_staged"]
 
 
 def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str]) -> list[Verdict]:

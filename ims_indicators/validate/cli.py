@@ -25,9 +25,10 @@ def validate_command(
     from ims_indicators.contracts import CONTRACTS
     from ims_indicators.errors import WarehouseBusy
     from ims_indicators.lock import writer_lock
+    from ims_indicators.pipeline import process_pending
     from ims_indicators.validate.gxrun import SuiteError
     from ims_indicators.validate.report import write_steward_report
-    from ims_indicators.validate.revalidate import revalidate_all, validate_pending
+    from ims_indicators.validate.revalidate import revalidate_all
     from ims_indicators.warehouse import open_warehouse
 
     if dataset is not None and dataset not in CONTRACTS:
@@ -36,7 +37,7 @@ def validate_command(
         with writer_lock("ims validate", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
                 open_warehouse() as con:
             with err.status("validating …"):
-                outcomes = revalidate_all(con, dataset) if all_ else validate_pending(con, dataset)
+                outcomes = revalidate_all(con, dataset) if all_ else process_pending(con, dataset)
             index = write_steward_report(con)
     except (WarehouseBusy, SuiteError, ValueError) as exc:
         fail(str(exc))

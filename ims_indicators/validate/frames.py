@@ -2,7 +2,7 @@
 
 All pending submissions of a dataset are validated together (one GX run per chunk, not per submission).
 Submissions are taken in batches of about ``chunk_rows`` rows (``batches``); a batch is materialised with
-its helper columns (``build_frame``) and cut into chunks of about ``chunk_rows`` only between key groups of
+its helper columns (``build_validation_frame``) and cut into chunks of about ``chunk_rows`` only between key groups of
 a submission, so a duplicated key never straddles two chunks. Duplicates of whole rows are found in SQL
 over the whole submission (``_copy_no``). Memory stays flat however big the staging table is.
 """
@@ -53,7 +53,7 @@ def batches(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[s
 
 def frame_sql(dataset: str, table: str | None = None) -> str:
     """The staged rows of ``$ids`` with the helper columns the suites use (``_copy_no``, ``_first_row``,
-    ``_year_start``, ``_year_end``): the table both GX (via :func:`build_frame`) and the compiled SQL read."""
+    ``_year_start``, ``_year_end``): the table both GX (via :func:`build_validation_frame`) and the compiled SQL read."""
     spec = contract(dataset)
     table = table or f"staging.{dataset}"
     cols = ", ".join(quote_ident(c) for c in spec.names)
@@ -68,7 +68,7 @@ def frame_sql(dataset: str, table: str | None = None) -> str:
         FROM {table} WHERE submission_id IN (SELECT unnest($ids))"""
 
 
-def build_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
+def build_validation_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
                 table: str | None = None, chunk: int | None = None) -> int:
     """Materialise the rows to validate with helpers into a temp table; return the number of chunks."""
     spec = contract(dataset)

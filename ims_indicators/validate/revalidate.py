@@ -57,9 +57,3 @@ def revalidate_all(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -
         publish_partition(con, ds, year)
     return outcomes
 
-
-def validate_pending(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -> list[dict]:
-    """Validate, quarantine and promote whatever is staged (what ``ims ingest`` does after staging)."""
-    from ims_indicators.ingest import process_pending
-
-    return process_pending(con, dataset)

@@ -11,10 +11,10 @@ import duckdb
 import pandas as pd
 
 from ims_indicators import settings
-from ims_indicators.validate import RowFailure, Verdict
+from ims_indicators.validate.verdict import RowFailure, Verdict
 from ims_indicators.validate.compile import columns_of, compile_suite, table_types
 from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
-from ims_indicators.validate.frames import batches, build_frame, drop_frame, frame_sql, frames
+from ims_indicators.validate.frames import batches, build_validation_frame, drop_frame, frame_sql, frames
 from ims_indicators.validate.gxrun import Outcome, make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
 from ims_indicators.warehouse import insert_rows
@@ -59,7 +59,7 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
     runner = None
     try:
         for group in groups:
-            n_chunks = build_frame(con, dataset, group, table)
+            n_chunks = build_validation_frame(con, dataset, group, table)
             runner = runner or make_runner(dataset, suite, mode=mode, docs=docs)
             found, seen = run_chunks(runner, frames(con, n_chunks))
             findings.extend(found)

@@ -10,6 +10,7 @@ from uuid import UUID
 import duckdb
 import pytest
 
+from ims_indicators.pipeline import CYCLE
 from pipelines import tasks
 from pipelines.flows import (
     annual_cycle,
@@ -61,7 +62,7 @@ def test_annual_cycle_fills_every_mart_and_reports_refusals(network: Path) -> No
     state = annual_cycle(return_state=True)
     summary = state.result()
     assert state.is_completed(), state.message
-    assert [s["status"] for s in summary["stages"]] == ["completed"] * 6
+    assert [(s["stage"], s["status"]) for s in summary["stages"]] == [(s.name, "completed") for s in CYCLE]
     # the refused file is an outcome, not a failure
     assert len(summary["refused"]) == 1 and "required column(s) missing" in summary["refused"][0]["reason"]
     counts = table_counts(network)
@@ -101,8 +102,8 @@ def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path)
     failed = state.result(raise_on_failure=False)
     assert isinstance(failed, StageFailed) and str(failed) == state.message
     statuses = {s["stage"]: s["status"] for s in failed.summary["stages"]}
-    assert statuses == {"ingest": "completed", "validate": "completed", "indicators": "failed",
-                        "benchmark": "skipped", "score": "skipped", "report": "skipped"}
+    assert statuses == {"ingest": "completed", "validate": "completed", "indicators": "failed", "survey": "skipped",
+                        "benchmark": "skipped", "survey groups": "skipped", "score": "skipped", "report": "skipped"}
     md = artifacts(state.state_details.flow_run_id)["annual-cycle-summary"]
     assert "Traceback" not in md and "divides by an unknown measure" in md
     assert task_runs(state.state_details.flow_run_id)["indicators"] == 1  # not transient: no retry
@@ -119,7 +120,7 @@ def test_locked_warehouse_is_retried_until_the_holder_lets_go(network: Path, mon
     from ims_indicators.lock import writer_lock
 
     monkeypatch.setenv("IMS_LOCK_TIMEOUT", "0")  # give up after one second of waiting
-    monkeypatch.setattr(tasks.compute_indicator_values, "retry_delay_seconds", 0)
+    monkeypatch.setattr(tasks.STAGE_TASKS["indicators"], "retry_delay_seconds", 0)
     seen: list[str] = []
     release = threading.Event()
     held = threading.Event()
@@ -132,7 +133,7 @@ def test_locked_warehouse_is_retried_until_the_holder_lets_go(network: Path, mon
             time.sleep(0.5)  # let the holder go before the third attempt
         return retry
 
-    monkeypatch.setattr(tasks.compute_indicator_values, "retry_condition_fn", counting)
+    monkeypatch.setattr(tasks.STAGE_TASKS["indicators"], "retry_condition_fn", counting)
 
     def holder() -> None:
         with writer_lock("test holder"):

@@ -11,9 +11,11 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
 import struct
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -41,7 +43,7 @@ MOBILITY = ("direction;participant_type;activity;programme;partner_country;partn
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")
 _names = itertools.count()
 runner = CliRunner()
-CASES = {"n": 0}
+CASES: Counter[str] = Counter()  # hostile files staged, per property test (counted in its call phase)
 
 
 @pytest.fixture
@@ -62,7 +64,9 @@ def fresh() -> duckdb.DuckDBPyConnection:
 def stage(folder: Path, data: bytes, suffix: str = ".csv", dataset: str = "staffing",
           con: duckdb.DuckDBPyConnection | None = None) -> tuple[SubmissionResult, Path, duckdb.DuckDBPyConnection]:
     """Stage one file and check the outcome is one of the allowed ones, fully recorded."""
-    CASES["n"] += 1
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    if current.endswith(" (call)"):
+        CASES[current.split("::")[-1].removesuffix(" (call)")] += 1
     path = folder / f"case{next(_names)}{suffix}"
     path.write_bytes(data)
     con = con or fresh()
@@ -182,9 +186,19 @@ def mobility_xlsx() -> bytes:
     return buf.getvalue()
 
 
+PROPERTIES = ("test_random_bytes", "test_a_valid_header_then_random_bytes", "test_random_tables_in_any_dialect_and_encoding",
+              "test_random_tables_through_validation_and_promotion", "test_mutated_valid_files")
+
+
 def test_fuzz_case_count() -> None:
-    """Runs last in this module (pytest keeps file order): how many hostile files the properties staged."""
-    print(f"hostile files staged by the properties: {CASES['n']}")
+    """Runs after the properties (pytest keeps file order): each one that ran staged at least its max_examples
+    hostile files, so a strategy that filters or exhausts its cases cannot silently fuzz less."""
+    ran = [name for name in PROPERTIES if CASES[name]]
+    if not ran:
+        pytest.skip("no property of this module ran in this session (selected alone)")
+    wanted = {name: globals()[name]._hypothesis_internal_use_settings.max_examples for name in ran}
+    assert {name: CASES[name] >= n for name, n in wanted.items()} == dict.fromkeys(ran, True), (dict(CASES), wanted)
+    print(f"hostile files staged by the properties: {sum(CASES.values())}")
 
 
 # --- named hostile files -----------------------------------------------------------------------------------------

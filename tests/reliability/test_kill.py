@@ -47,7 +47,6 @@ def tick():
         print(f"killing myself at {point} #{at}", file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 
-import ims_indicators.ingest as ingest
 import ims_indicators.ingest.stage as stage
 import ims_indicators.curate.promote as promote
 
@@ -71,11 +70,11 @@ def after(module, name):  # dies right after the Nth call returned (its transact
 if point == "stage_tx":
     inside(stage)
 elif point == "staged":
-    after(ingest, "stage_file")
+    after(stage, "stage_file")
 elif point == "promote_tx":
     inside(promote)
 elif point == "verdict":
-    after(ingest, "apply_verdict")
+    after(promote, "apply_verdict")
 elif point == "publish_swap":  # the old partition moved aside, the new one not yet in place
     real_replace = os.replace
     def replace(src, dst, *args, **kwargs):

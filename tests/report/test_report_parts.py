@@ -72,25 +72,47 @@ def test_peer_dot_plot_is_a_valid_figure_with_school_and_peers():
     assert sum(1 for t in fig.data if t.showlegend) == 4  # each legend entry once
 
 
+def _ys(trace) -> list:
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else pytest.approx(v) for v in trace.y]
+
+
 def test_trend_distribution_heatmap_and_label_figures_validate():
+    """Each figure validates with plotly and carries exactly the mart values it was given (shares in %)."""
     trend = pd.DataFrame({"indicator_id": ["i1"] * 3 + ["i2"] * 3, "name": ["A"] * 3 + ["B"] * 3,
                           "unit": ["share"] * 3 + ["per 100"] * 3, "academic_year": ["2021/22", "2022/23", "2023/24"] * 2,
                           "value": [0.1, math.nan, 0.3, 1, 2, 3], "peer_median": [0.2] * 6, "peer_q1": [0.1] * 6,
                           "peer_q3": [0.3] * 6})
-    figures.as_figure(figures.trend_plot(trend, "S"))
+    tr = figures.as_figure(figures.trend_plot(trend, "S"))
+    scale = {"share": 100, "per 100": 1}
+    for axis, (ind, part) in zip(("x", "x2"), trend.groupby("indicator_id", sort=True)):
+        k = scale[part["unit"].iloc[0]]
+        traces = {t.name: t for t in tr.data if t.xaxis == axis}
+        assert list(traces["S"].x) == list(part["academic_year"])
+        assert _ys(traces["S"]) == [None if math.isnan(v) else pytest.approx(v * k) for v in part["value"]], ind
+        assert _ys(traces["peer median"]) == [pytest.approx(v * k) for v in part["peer_median"]], ind
+        band = sorted(list(t.y) for t in tr.data if t.xaxis == axis and t.name in (None, "peer quartiles (Q1–Q3)"))
+        assert band == [[pytest.approx(v * k) for v in part[c]] for c in ("peer_q1", "peer_q3")], ind
     dist = pd.DataFrame({"indicator_id": ["i1", "i1", "i2"], "name": ["A", "A", "B"], "unit": ["share", "share", "count"],
                          "label": ["x", "peer 1", "y"], "value": [0.1, 0.2, 7]})
-    figures.as_figure(figures.distribution_plot(dist))
+    boxes = figures.as_figure(figures.distribution_plot(dist)).data
+    assert [_ys(b) for b in boxes] == [[pytest.approx(10.0), pytest.approx(20.0)], [pytest.approx(7.0)]]
     cells = pd.DataFrame({"label": ["x", "peer 1"], "indicator": ["A", "A"], "che_group": ["top", None],
                           "ume_group": ["A", None]})
     hm = figures.as_figure(figures.group_heatmap(cells, ["x", "peer 1"], ["A", "B"]))
     assert list(hm.data[0].z[0]) == [3, None] and list(hm.data[0].text[0]) == ["A", ""]
     prof = pd.DataFrame({"name": ["D1", "D2"], "score": [50.0, math.nan], "peer_median": [40.0, 60.0],
                          "peer_q1": [30.0, 50.0], "peer_q3": [55.0, 70.0]})
-    figures.as_figure(figures.dimension_profile(prof, "S", {"awarded": 40.0}))
-    figures.as_figure(figures.decision_probabilities({"awarded": 0.2, "conditional": 0.5, "not_awarded": 0.3}))
+    bars, median = figures.as_figure(figures.dimension_profile(prof, "S", {"awarded": 40.0})).data
+    assert list(bars.y) == list(median.y) == list(prof["name"])
+    assert list(bars.x) == [50.0, None] and list(median.x) == list(prof["peer_median"])
+    probs = {"awarded": 0.2, "conditional": 0.5, "not_awarded": 0.3}
+    shown = figures.as_figure(figures.decision_probabilities(probs)).data
+    assert {t.name: pytest.approx(t.x[0]) for t in shown} == {d.replace("_", " "): p * 100 for d, p in probs.items()}
     labels = pd.DataFrame({"academic_year": ["2022/23", "2023/24", "2023/24"], "decision": ["awarded"] * 2 + ["conditional"]})
-    figures.as_figure(figures.decisions_by_year(labels))
+    by_year = figures.as_figure(figures.decisions_by_year(labels)).data
+    counts = labels.groupby(["decision", "academic_year"]).size()
+    assert {t.name: dict(zip(t.x, t.y)) for t in by_year} == {
+        d: {y: int(counts.get((d, y), 0)) for y in sorted(labels["academic_year"].unique())} for d in ("awarded", "conditional")}
 
 
 def test_write_cell_keeps_formulas_as_text(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from ims_indicators.benchmark import compute_benchmarks, load_peer_sets
 from ims_indicators.contracts import SURVEY_ITEMS
 from ims_indicators.indicators import compute_indicators, load_catalogue
+from ims_indicators.survey.che import apply_survey_groups, compute_survey
 
 from .conftest import YEAR
 from .test_che import GROUPS, NETWORK, load
@@ -45,8 +46,10 @@ def test_catalogue_has_one_lower_is_better_indicator_per_item():
 def test_indicator_values_and_benchmark_groups(warehouse):
     con = warehouse
     cat = load_catalogue(ROOT / "catalogue" / "indicators.yaml")
-    compute_indicators(con, cat)  # also writes marts.survey_items
+    compute_indicators(con, cat)
+    compute_survey(con)  # the stages of ims_indicators.pipeline.MARTS, in order
     compute_benchmarks(con, load_peer_sets(ROOT / "catalogue" / "peer_sets.yaml"), cat)
+    apply_survey_groups(con)
     values = {s: (v, ok, r) for s, v, ok, r in con.execute(
         "SELECT school_id, value, computable, reason FROM marts.indicator_values "
         "WHERE indicator_id = 'survey_teaching'").fetchall()}

@@ -107,7 +107,7 @@ def demo_survey(tmp_path_factory):
     from ims_indicators.indicators import compute_indicators
     from ims_indicators.ingest import ingest_paths
     from ims_indicators.report import write_reports
-    from ims_indicators.survey.che import compute_survey
+    from ims_indicators.survey.che import apply_survey_groups, compute_survey
     from ims_indicators.survey.demo import write_demo_survey
     from ims_indicators.warehouse import open_warehouse
 
@@ -130,6 +130,7 @@ def demo_survey(tmp_path_factory):
                                    "AND dataset = 'student_survey' GROUP BY ALL").fetchall()
             compute_indicators(con)
             compute_benchmarks(con)
+            apply_survey_groups(con)
             written = write_reports(con, root / "reports")
     return root, files, report, items, dict(findings), written
 

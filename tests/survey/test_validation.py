@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from ims_indicators.survey.suite import build_survey_suite
-from ims_indicators.validate.frames import build_frame, frames
+from ims_indicators.validate.frames import build_validation_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.warehouse import ensure_schema
 
@@ -63,7 +63,7 @@ def test_suite_finds_each_planted_problem_and_nothing_else():
     con.executemany("INSERT INTO staging.student_survey (submission_id, source_row, school_id, academic_year, item, "
                     "respondent_ref, score, comment, responses, mean, sd, students_invited) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 200)", ROWS)  # every file states students invited
-    n = build_frame(con, "student_survey", ["s1", "s2"])
+    n = build_validation_frame(con, "student_survey", ["s1", "s2"])
     runner = make_runner("student_survey", json.loads(SUITE.read_text(encoding="utf-8")), mode="ephemeral",
                          docs=False)
     findings, _ = run_chunks(runner, frames(con, n))

@@ -18,7 +18,7 @@ import pytest
 
 from ims_indicators.contracts import contract
 from ims_indicators.validate.compile import UnsupportedExpectation, compile_suite, condition_sql, table_types
-from ims_indicators.validate.frames import FRAME, build_frame, frames
+from ims_indicators.validate.frames import FRAME, build_validation_frame, frames
 from ims_indicators.validate.gxrun import make_runner, run_chunks
 from ims_indicators.warehouse import connect
 
@@ -83,7 +83,7 @@ def _load(con, dataset: str, df: pd.DataFrame) -> None:
 
 
 def _gx_findings(con, dataset: str, suite: dict) -> set[tuple]:
-    n = build_frame(con, dataset, sorted({f"{dataset}.s0", f"{dataset}.s1"}), "fixture", chunk=10**6)
+    n = build_validation_frame(con, dataset, sorted({f"{dataset}.s0", f"{dataset}.s1"}), "fixture", chunk=10**6)
     runner = make_runner(dataset, suite, mode="ephemeral", docs=False)
     found, _ = run_chunks(runner, frames(con, n))
     return {(f["submission_id"], f["source_row"], f["rule"], f["column"], f["reason"], f["severity"]) for f in found}

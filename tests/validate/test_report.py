@@ -65,7 +65,16 @@ def test_report_on_the_demo(demo_home: Path, monkeypatch, tmp_path: Path):
 
 
 def test_report_written_under_reports_validation(home: Path):
+    csv = home / "incoming" / "schools.csv"
+    csv.parent.mkdir()
+    csv.write_text("school_id,name,country_code,network_role\nalpha,Alpha Medical School,DE,partner\n",
+                   encoding="utf-8")
     with open_warehouse() as con:
-        index = write_steward_report(con)
-    assert index == home / "reports" / "validation" / "index.html"
-    assert "0" in index.read_text(encoding="utf-8")
+        sid = ingest_paths(con, [csv], dataset="schools").results[0].submission_id
+        index = write_steward_report(con)  # no folder given: the default one
+    folder = home / "reports" / "validation"
+    assert index == folder / "index.html" and index.is_file()
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html")) == [
+        "index.html", f"submissions/{page_name(sid)}"]
+    assert f'href="submissions/{page_name(sid)}"' in index.read_text(encoding="utf-8")  # the index links the page
+    assert sid in (folder / "submissions" / page_name(sid)).read_text(encoding="utf-8")
