@@ -26,7 +26,7 @@ def test_year_with_one_partial_school_is_scored_with_a_reason(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:  # crashed with "zero-size array ... fmin"
         scores = score_warehouse(con, load_model(MODELS / "label_v1.yaml"), draws=64, seed=3)
     back = scores.results[scores.results.academic_year == "2018/19"]
-    assert list(back.school_id) == ["school1"] and back.decision.iloc[0] == "not_awarded"
+    assert list(back.school_id) == ["school1"] and back.decision.iloc[0] == "insufficient_data"  # only mobility was sent
     assert "only 0 school(s) scored in this academic year" in back.reasons.iloc[0]
     assert "IMS_MIN_SCHOOLS_PER_YEAR" in back.reasons.iloc[0]
     other = scores.results[scores.results.academic_year == "2023/24"]
