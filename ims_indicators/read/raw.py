@@ -130,17 +130,26 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     name = f"raw_{next(_counter)}"
     rej, scan = f"rej_{name}", f"scan_{name}"
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))
-    try:
-        n_good = con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {name}_in AS
-            SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
-                                   columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
-                                   rejects_scan='{scan}', strict_mode=true, max_line_size=10000000,
-                                   auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
-                    [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
-    except duckdb.Error as exc:
-        raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
-                                      f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
+    for attempt in ("as received", "one line end"):
+        try:
+            n_good = con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE {name}_in AS
+                SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
+                                       columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
+                                       rejects_scan='{scan}', strict_mode=true, max_line_size=10000000,
+                                       auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
+                                 [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
+            break
+        except duckdb.Error as exc:
+            if attempt == "as received" and "state machine" in str(exc):  # LF and CRLF mixed: read a copy with LF
+                if readable != path:
+                    readable.unlink(missing_ok=True)
+                readable = sniff.transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}"
+                                                   ".lf.csv", one_line_end=True)
+                duck_encoding = "utf-8"
+                continue
+            raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
+                                          f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
     try:
         unreadable = [_unreadable(int(line), etype, text, n_fields, delimiter) for line, etype, text in con.execute(
             f"SELECT line, any_value(error_type), any_value(csv_line) FROM {rej} GROUP BY line ORDER BY line"

@@ -78,11 +78,13 @@ def reads_as_latin1(path: Path, encoding: str) -> bool:
     return not special
 
 
-def transcode_to_utf8(path: Path, encoding: str, dest: Path) -> Path:
-    """Stream a non-UTF-8 file into a UTF-8 copy (DuckDB reads UTF-8). Undecodable bytes are refused."""
+def transcode_to_utf8(path: Path, encoding: str, dest: Path, *, one_line_end: bool = False) -> Path:
+    """Stream a non-UTF-8 file into a UTF-8 copy (DuckDB reads UTF-8). Undecodable bytes are refused.
+    ``one_line_end``: CRLF and CR become LF (DuckDB's strict parser refuses a file that mixes them)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(path, encoding=encoding, newline="") as src, open(dest, "w", encoding="utf-8", newline="") as out:
+        with open(path, encoding=encoding, newline=None if one_line_end else "") as src, \
+                open(dest, "w", encoding="utf-8", newline="") as out:
             shutil.copyfileobj(src, out, 4 * 1024 * 1024)
     except UnicodeDecodeError as exc:
         raise InputRefused(path.name, f"byte {exc.start} cannot be read as {encoding}; expected UTF-8 or Windows-1252 text") from None

@@ -60,7 +60,7 @@ def expected(dataset: str, rows: list[dict]) -> list[dict]:
 def read_back(path: Path, dataset: str) -> tuple[list[dict], list[dict]]:
     con = duckdb.connect()
     per_year = CONTRACTS[dataset].per_year
-    table, _, failures = read_submission(con, path, dataset, school_id=SCHOOL if per_year else None,
+    table, _, failures, _ = read_submission(con, path, dataset, school_id=SCHOOL if per_year else None,
                                          academic_year=YEAR if per_year else None)
     cur = con.execute(f"SELECT * EXCLUDE (source_row) FROM {table} ORDER BY source_row")
     names = [d[0] for d in cur.description]

@@ -151,3 +151,16 @@ def test_refusals_name_file_row_column_and_expectation(tmp_path: Path, case: str
         assert exc.value.row == 2 and exc.value.column in ("school_id", "academic_year")
     if case == "missing column":
         assert exc.value.row == 1 and "start_date" in exc.value.column
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_mixed_line_ends_are_read_not_refused(tmp_path: Path, encoding: str) -> None:
+    """A header saved with LF and rows appended with CRLF (another editor, a template filled in): every row read."""
+    p = tmp_path / "mob.csv"
+    rows = ["charite-berlin;2023/24;m1;outgoing;student;study;erasmus_plus;long_cycle;AT;01.10.2023;28.02.2024;1;;;Ä-1",
+            "charite-berlin;2023/24;m2;outgoing;student;study;erasmus_plus;long_cycle;FR;01.10.2023;28.02.2024;1;;;B-2"]
+    p.write_bytes((MOB_HEADER + "\n" + "\r\n".join(rows) + "\r\n").encode(encoding))
+    df, rows_in, failures = read(p)
+    assert rows_in == 2 and failures == []
+    assert df["mobility_ref"].tolist() == ["m1", "m2"] and df["source_row"].tolist() == [2, 3]
+    assert df["partner_country"].tolist() == ["AT", "FR"]
