@@ -33,10 +33,15 @@ def rebuilt(pipeline: Pipeline) -> Rebuilt:
     return Rebuilt(keep(pipeline.tables), keep(table_snapshot(home)), parquet_before)
 
 
+def _same_digits(rows: list[tuple]) -> list[tuple]:
+    """Floats to 12 significant digits: DuckDB's parallel sums add in any order, so the last bits may differ."""
+    return [tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in row) for row in rows]
+
+
 def differences(r: Rebuilt, names) -> dict:
     out = {}
     for k in names:
-        a, b = r.before[k], r.after[k]
+        a, b = _same_digits(r.before[k]), _same_digits(r.after[k])
         if a != b:
             out[k] = (len(a), len(b), next(((x, y) for x, y in zip(a, b) if x != y), None))
     return out
