@@ -76,10 +76,10 @@ def validate(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[
 
 
 def promote(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[Verdict]) -> list[dict]:
-    """Apply each verdict in its own transaction: failing rows to quarantine, the rest to curated."""
-    from ims_indicators.curate.promote import apply_verdict
+    """Apply a dataset's verdicts in one transaction: failing rows to quarantine, the rest to curated."""
+    from ims_indicators.curate.promote import apply_verdicts
 
-    return [apply_verdict(con, dataset, verdict) for verdict in verdicts]
+    return apply_verdicts(con, dataset, verdicts)
 
 
 def publish(con: duckdb.DuckDBPyConnection) -> None:

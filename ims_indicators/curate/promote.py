@@ -26,41 +26,59 @@ def pending(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -> dict[
 
 def apply_verdict(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict) -> dict:
     """In one transaction: quarantine the failing rows, set the status, and promote the rest to curated."""
-    sid = verdict.submission_id
-    spec = contract(dataset)
+    return apply_verdicts(con, dataset, [verdict])[0]
+
+
+def apply_verdicts(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[Verdict]) -> list[dict]:
+    """:func:`apply_verdict` for many submissions of one dataset in ONE transaction, in their order (a later one
+    for the same key supersedes an earlier one). Curated rows move in one DELETE and one INSERT: an open-data file
+    holds dozens of submissions, and a commit each cost more than the rows."""
+    outcomes = []
     with transaction(con):
-        submissions.release(con, sid)
-        if verdict.failures:
-            con.execute("CREATE OR REPLACE TEMP TABLE _failures (source_row BIGINT, stage VARCHAR, rule VARCHAR, "
-                        "column_name VARCHAR, reason VARCHAR)")
-            insert_rows(con, "_failures", ["source_row", "stage", "rule", "column_name", "reason"],
-                        [[f.source_row, f.stage, f.rule, f.column, f.reason] for f in verdict.failures])
-            row = ", ".join(f"{quote_ident(c)} := s.{quote_ident(c)}" for c in spec.names)  # DuckDB 2: no s.* here
-            submissions.quarantine_query(con, f"""
-                SELECT $sid, f.source_row, f.stage, f.rule, f.column_name, f.reason,
-                       to_json(struct_pack({row}))::VARCHAR
-                FROM _failures f LEFT JOIN staging.{dataset} s ON s.submission_id = $sid AND s.source_row = f.source_row
-                ORDER BY f.source_row""", {"sid": sid})
-            con.execute("DROP TABLE _failures")
-        status, reason, held = submissions.decide(con, sid, verdict.file_reason)
-        if status != "rejected":
-            _promote(con, dataset, sid)
-        else:  # revalidation may reject a submission that was curated before: take its rows back out
-            con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id = ?", [sid])
-    return {"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held}
+        for verdict in verdicts:
+            sid = verdict.submission_id
+            submissions.release(con, sid)
+            if verdict.failures:
+                _quarantine_failures(con, dataset, verdict)
+            status, reason, held = submissions.decide(con, sid, verdict.file_reason)
+            outcomes.append({"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held})
+        kept = [o["submission_id"] for o in outcomes if o["status"] != "rejected"]
+        # revalidation may reject a submission that was curated before: its rows leave curated
+        gone = [o["submission_id"] for o in outcomes if o["status"] == "rejected"]
+        if not contract(dataset).per_year:  # the registry: a file adds or updates the schools it lists, in order
+            for sid in kept:
+                _promote(con, dataset, [sid])
+        elif kept:
+            superseded = {old for sid in kept for old in submissions.supersede(con, sid)}
+            gone += sorted(superseded)
+            _promote(con, dataset, [sid for sid in kept if sid not in superseded])
+        if gone:
+            con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [gone])
+    return outcomes
 
 
-def _promote(con: duckdb.DuckDBPyConnection, dataset: str, sid: str) -> None:
-    """Make this submission the current one for its key; the ones it supersedes leave curated."""
+def _quarantine_failures(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _failures (source_row BIGINT, stage VARCHAR, rule VARCHAR, "
+                "column_name VARCHAR, reason VARCHAR)")
+    insert_rows(con, "_failures", ["source_row", "stage", "rule", "column_name", "reason"],
+                [[f.source_row, f.stage, f.rule, f.column, f.reason] for f in verdict.failures])
+    row = ", ".join(f"{quote_ident(c)} := s.{quote_ident(c)}" for c in contract(dataset).names)  # DuckDB 2: no s.*
+    submissions.quarantine_query(con, f"""
+        SELECT $sid, f.source_row, f.stage, f.rule, f.column_name, f.reason, to_json(struct_pack({row}))::VARCHAR
+        FROM _failures f LEFT JOIN staging.{dataset} s ON s.submission_id = $sid AND s.source_row = f.source_row
+        ORDER BY f.source_row""", {"sid": verdict.submission_id})
+    con.execute("DROP TABLE _failures")
+
+
+def _promote(con: duckdb.DuckDBPyConnection, dataset: str, sids: list[str]) -> None:
+    """Make these submissions the current ones for their keys: their rows (but the held-back ones) into curated."""
     cols = ", ".join(quote_ident(c) for c in ("submission_id", "source_row", *contract(dataset).names))
-    older = submissions.supersede(con, sid)
-    con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [[sid, *older]])
-    if not contract(dataset).per_year:  # the registry: a file adds or updates the schools it lists
-        con.execute(f"""DELETE FROM curated.{dataset} WHERE school_id IN (SELECT school_id FROM staging.{dataset}
-                        WHERE submission_id = $sid AND source_row NOT IN
-                        (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL))""",
-                    {"sid": sid})
+    con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [sids])
+    held = """NOT EXISTS (SELECT 1 FROM meta.quarantine q WHERE q.submission_id = s.submission_id
+                          AND q.source_row = s.source_row)"""
+    if not contract(dataset).per_year:
+        con.execute(f"""DELETE FROM curated.{dataset} WHERE school_id IN (SELECT school_id FROM staging.{dataset} s
+                        WHERE submission_id IN (SELECT unnest($sids)) AND {held})""", {"sids": sids})
     con.execute(f"""INSERT INTO curated.{dataset} ({cols})
-                    SELECT {cols} FROM staging.{dataset} WHERE submission_id = $sid AND source_row NOT IN
-                    (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL)""",
-                    {"sid": sid})
+                    SELECT {cols} FROM staging.{dataset} s WHERE submission_id IN (SELECT unnest($sids)) AND {held}""",
+                {"sids": sids})

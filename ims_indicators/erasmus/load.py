@@ -199,15 +199,16 @@ def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``layouts.repair_text``);
     returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'".
 
-    One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï)."""
-    fields = ", ".join(FIELDS)
-    suspects = con.execute(f"""SELECT DISTINCT field, value FROM (UNPIVOT (SELECT {fields} FROM _erasmus_rows)
-                               ON {fields} INTO NAME field VALUE value)
-                               WHERE regexp_matches(value, '[ÃÂâï]') ORDER BY ALL""").fetchall()
+    One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï; plain
+    ASCII cells, bytes = characters, skip the pattern)."""
+    found = con.execute("SELECT " + ", ".join(
+        f"list(DISTINCT {f} ORDER BY {f}) FILTER (WHERE strlen({f}) <> length({f}) AND regexp_matches({f}, '[ÃÂâï]'))"
+        for f in FIELDS) + " FROM _erasmus_rows").fetchall()[0]
     by_field: dict[str, list[tuple[str, str]]] = {}
-    for name, value in suspects:
-        if (fixed := repair_text(value)) != value:
-            by_field.setdefault(name, []).append((value, fixed))
+    for name, values in zip(FIELDS, found):
+        for value in values or ():
+            if (fixed := repair_text(value)) != value:
+                by_field.setdefault(name, []).append((value, fixed))
     notes = []
     for name, fixes in by_field.items():
         con.execute("CREATE OR REPLACE TEMP TABLE _erasmus_fix (bad VARCHAR, good VARCHAR)")
@@ -320,16 +321,15 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
 
 def _validate_and_promote(con: duckdb.DuckDBPyConnection, plan: list[dict]) -> None:
     """The staged submissions through the common path: the mobility suite as SQL, then curate/promote."""
-    from ims_indicators.curate.promote import apply_verdict
+    from ims_indicators.curate.promote import apply_verdicts
     from ims_indicators.validate.run import check_staged
 
     new = {p["submission_id"]: p for p in plan if p["new"]}
     if not new:
         return
-    for verdict in check_staged(con, "mobility", list(new), engine="sql", cross=False):
-        outcome = apply_verdict(con, "mobility", verdict)
-        new[verdict.submission_id].update(status=outcome["status"], reason=outcome["reason"],
-                                          rows_quarantined=outcome["rows_quarantined"])
+    for outcome in apply_verdicts(con, "mobility", check_staged(con, "mobility", list(new), engine="sql", cross=False)):
+        new[outcome["submission_id"]].update(status=outcome["status"], reason=outcome["reason"],
+                                             rows_quarantined=outcome["rows_quarantined"])
     # beyond the contract: every row of the current submissions (held-back ones too), joined from curated.mobility
     with transaction(con):
         con.execute("""DELETE FROM curated.erasmus_mobility WHERE submission_id IN

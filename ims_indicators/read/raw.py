@@ -82,6 +82,27 @@ def _check_required(mapping: dict[int, str], contract: Contract, file: str, head
                            column=", ".join(missing))
 
 
+def _consecutive_lines(path: Path, first_line: int, n_good: int, rejected: set[int]) -> bool:
+    """True when row k is line ``first_line + k``: nothing rejected, no quotes (a field spanning lines), no lone CR
+    and exactly one row per line after the header (no blank line). Byte counts only, no pass in Python."""
+    if rejected:
+        return False
+    lf = cr = crlf = 0
+    last = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 * 1024 * 1024):
+            if b'"' in chunk:
+                return False
+            lf += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (last + chunk[:1] == b"\r\n")  # one may straddle two chunks
+            last = chunk[-1:]
+    if cr and not cr == lf == crlf:
+        return False
+    lines = lf + (0 if last in (b"\n", b"") else 1)
+    return lines - first_line + 1 == n_good
+
+
 def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) -> np.ndarray:
     """Physical line numbers of the rows DuckDB returned (it skips empty lines and the rejected ones)."""
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
@@ -162,13 +183,18 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
         raise InputRefused(path.name, f"{first['reason']}; no data row has the header's {n_fields} fields"
                            + (" (decimal commas in a comma-separated file? expected them quoted, or ';' as the "
                               "separator)" if delimiter == "," else ""), row=first["source_row"])
-    numbers = _line_numbers(readable, header_idx + 2, n_good, {u["source_row"] for u in unreadable})
-    con.register(f"{name}_lines", pd.DataFrame({"source_row": numbers}))
+    first_line, rejected = header_idx + 2, {u["source_row"] for u in unreadable}
     select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                    SELECT l.source_row::BIGINT AS source_row, {select} FROM {name}_in POSITIONAL JOIN {name}_lines l;
-                    DROP TABLE {name}_in""")
-    con.unregister(f"{name}_lines")
+    if _consecutive_lines(readable, first_line, n_good, rejected):  # the common case: row k is line first + k
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                        SELECT rowid + {first_line} AS source_row, {select} FROM {name}_in; DROP TABLE {name}_in""")
+    else:
+        con.register(f"{name}_lines", pd.DataFrame({"source_row": _line_numbers(readable, first_line, n_good,
+                                                                                rejected)}))
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                        SELECT l.source_row::BIGINT AS source_row, {select} FROM {name}_in POSITIONAL JOIN {name}_lines l;
+                        DROP TABLE {name}_in""")
+        con.unregister(f"{name}_lines")
     if readable != path:
         readable.unlink(missing_ok=True)
     return RawTable(name, list(mapping.values()), delimiter, encoding, unreadable=unreadable)

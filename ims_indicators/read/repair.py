@@ -32,13 +32,16 @@ def repair_header(rows: list[list[str]]) -> list[list[str]]:
 
 def repair_cells(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> int:
     """Fix double-encoded text in ``table``'s ``columns`` in place; returns the number of cells changed."""
+    if not columns:
+        return 0
+    # one scan for every column; plain ASCII cells (bytes = characters, most of them) skip the pattern
+    found = con.execute("SELECT " + ", ".join(
+        f"list(DISTINCT {q}) FILTER (WHERE strlen({q}) <> length({q}) AND regexp_matches({q}, $suspect))"
+        for q in map(quote_ident, columns)) + f" FROM {table}", {"suspect": SUSPECT}).fetchall()[0]
     changed = 0
-    for col in columns:
+    for col, values in zip(columns, found):
         q = quote_ident(col)
-        values = [v for (v,) in con.execute(f"SELECT DISTINCT {q} FROM {table} WHERE regexp_matches({q}, ?)",
-                                            [SUSPECT]).fetchall()]
-        fixes = [(v, fixed) for v in values if (fixed := fix_text(v)) != v]
-        for old, new in fixes:
+        for old, new in [(v, fixed) for v in values or () if (fixed := fix_text(v)) != v]:
             changed += con.execute(f"UPDATE {table} SET {q} = ? WHERE {q} = ?", [new, old]).fetchall()[0][0]
     return changed
 

@@ -55,9 +55,13 @@ def detect_encoding(path: Path) -> str:
     if not results:
         return "cp1252"
     least = min(r.chaos for r in results)
-    calm = [r.encoding for r in results if r.chaos <= least + 0.01]
+    # each result names the code pages that decode the sample alike (ä is E4 in cp1250 and cp1252)
+    calm = [enc for r in results if r.chaos <= least + 0.01 for enc in [r.encoding, *r.could_be_from_charset]]
     # Excel in Western Europe writes Windows-1252: prefer it whenever it reads the bytes as calmly as any other
     return "cp1252" if "cp1252" in calm else calm[0]
+
+
+C1_BYTES = bytes(range(0x80, 0xA0))  # where cp1252 puts € „ … and Latin-1 control codes
 
 
 def reads_as_latin1(path: Path, encoding: str) -> bool:
@@ -65,17 +69,11 @@ def reads_as_latin1(path: Path, encoding: str) -> bool:
     so DuckDB can decode the file itself."""
     if encoding in ("latin_1", "iso8859_1"):
         return True
-    import mmap
-
-    import numpy as np
-
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        data = np.frombuffer(mm, dtype=np.uint8)
-        special = bool(((data >= 0x80) & (data <= 0x9F)).any())
-        del data
     if encoding == "iso8859_15":  # differs from Latin-1 at A4 A6 A8 B4 B8 BC BD BE
         return False
-    return not special
+    with open(path, "rb") as fh:  # bytes.translate deleting 80-9F is a C loop: ~0.2 s for 140 MB
+        chunks = iter(lambda: fh.read(1 << 23), b"")
+        return all(len(chunk.translate(None, C1_BYTES)) == len(chunk) for chunk in chunks)
 
 
 def transcode_to_utf8(path: Path, encoding: str, dest: Path, *, one_line_end: bool = False) -> Path:

@@ -106,21 +106,27 @@ def _number_sql(col: str, locale: str | None) -> str:
             f"ELSE TRY_CAST({c} AS DOUBLE) END")
 
 
-def _number_locales(con: duckdb.DuckDBPyConnection, raw: RawTable, numeric: list[str]) -> dict[str, str | None]:
+def _number_form_counts(numeric: list[str], table: str) -> str:
+    """One query: per number column, how many distinct cells read only with a decimal comma and how many only
+    with a dot, as a list of two. Only their being zero or not matters, so distinct values are enough (an ECTS
+    column of a million rows holds a few dozen), and a cell without ',' or '.' reads alike both ways."""
+    comma_only, dot_only, _ = _number_forms("_v")
+    subqueries = [f"(SELECT [count(*) FILTER (WHERE {comma_only}), count(*) FILTER (WHERE {dot_only})] FROM "
+                  f"(SELECT DISTINCT {quote_ident(c)} AS _v FROM {table} "
+                  f"WHERE contains({quote_ident(c)}, ',') OR contains({quote_ident(c)}, '.')))" for c in numeric]
+    return "SELECT " + ", ".join(subqueries)
+
+
+def _number_locales(raw: RawTable, numeric: list[str], counts: list[list[int]]) -> dict[str, str | None]:
     """Each number column's decimal mark, from the values that read only one way (``1.234,5``, ``0.25``, ``7,5``):
     the column's own, else the file's, else the separator's convention (';' or tab: comma; ',': dot; XLSX cells
-    are numbers: dot). A column or file whose unambiguous values disagree gets None (value by value)."""
+    are numbers: dot). A column or file whose unambiguous values disagree gets None (value by value).
+    ``counts``: per column, the pair :func:`_number_form_counts` gives."""
     if not numeric:
         return {}
-    exprs = []
-    for c in numeric:
-        comma_only, dot_only, _ = _number_forms(c)
-        exprs += [f"count(*) FILTER (WHERE {comma_only})", f"count(*) FILTER (WHERE {dot_only})"]
-    counts = con.execute(f"SELECT {', '.join(exprs)} FROM {raw.name}").fetchall()[0]
     column: dict[str, str | None] = {}
     undecided: list[str] = []
-    for k, c in enumerate(numeric):
-        n_comma, n_dot = counts[2 * k], counts[2 * k + 1]
+    for c, (n_comma, n_dot) in zip(numeric, counts):
         if n_comma and n_dot:
             column[c] = None
         elif n_comma or n_dot:
@@ -176,22 +182,22 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
     exprs: list[str] = []
     for c in dates:
         exprs.extend(f"count(TRY_STRPTIME(trim({quote_ident(c)}), '{fmt}'))" for fmt in DATE_FORMATS)
-    # formats and decimal marks from the first rows; distinct categorical values over the whole table
+    # date formats from the first rows
     values = list(con.execute(f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {raw.name} LIMIT 2000)")
                   .fetchall()[0]) if exprs else []
-    distinct: dict[str, list[str]] = {c: [] for c in categorical}
-    if categorical:
-        cells = ", ".join(f"NULLIF(trim({quote_ident(c)}), '') AS {quote_ident(c)}" for c in categorical)
-        for col, value in con.execute(f"SELECT DISTINCT col, v FROM (UNPIVOT (SELECT {cells} FROM {raw.name}) "
-                                      "ON COLUMNS(*) INTO NAME col VALUE v)").fetchall():
-            distinct[col].append(value)
+    distinct: dict[str, list[str]] = {}
+    if categorical:  # one scan of the whole table for every categorical column
+        found = con.execute("SELECT " + ", ".join(f"list(DISTINCT NULLIF(trim({quote_ident(c)}), ''))"
+                                                  for c in categorical) + f" FROM {raw.name}").fetchall()[0]
+        distinct = {c: [v for v in values or () if v is not None] for c, values in zip(categorical, found)}
+    forms = list(con.execute(_number_form_counts(numeric, raw.name)).fetchall()[0]) if numeric else []
     pos = 0
     date_formats = {}
     for c in dates:
         hits = values[pos:pos + len(DATE_FORMATS)]
         pos += len(DATE_FORMATS)
         date_formats[c] = [f for _, f in sorted(zip(hits, DATE_FORMATS), key=lambda hf: -hf[0])]
-    return Profile(_number_locales(con, raw, numeric), date_formats, distinct)
+    return Profile(_number_locales(raw, numeric, forms), date_formats, distinct)
 
 
 def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, *, file: str,

@@ -207,9 +207,13 @@ def expectation_sql(index: int, exp: dict, table: str, types: dict[str, str]) ->
               "all_values_are_missing": " AND ".join(f"{g} IS NULL" for g in group),
               "never": "false"}[kwargs.get("ignore_row_if", "all_values_are_missing")]
     part = ", ".join(group)
-    inner = (f"SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
+    same = " AND ".join(f"k.{g} IS NOT DISTINCT FROM d.{g}" for g in group)
+    # the clashing keys first (one grouping), then the window only over their rows
+    inner = (f"WITH k AS (SELECT * FROM {table} WHERE {where} AND NOT ({ignore})), "
+             f"d AS (SELECT {part} FROM k GROUP BY ALL HAVING count(*) > 1) "
+             f"SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
              f"string_agg(CAST(source_row AS VARCHAR), ', ' ORDER BY source_row) OVER (PARTITION BY {part}) "
-             f"AS _group_rows FROM {table} WHERE {where} AND NOT ({ignore})")
+             f"AS _group_rows FROM k SEMI JOIN d ON {same}")
     types = {**types, "_group_rows": "VARCHAR"}
     return head.format(reason=reason_sql(template, types)) + f" FROM ({inner}) WHERE _n > 1"
 

@@ -60,12 +60,18 @@ def frame_sql(dataset: str, table: str | None = None) -> str:
     year = ("make_date(TRY_CAST(left(academic_year, 4) AS INTEGER), 9, 1) AS _year_start, "
             "make_date(TRY_CAST(left(academic_year, 4) AS INTEGER) + 1, 8, 31) AS _year_end"
             if spec.per_year else "NULL::DATE AS _year_start, NULL::DATE AS _year_end")
+    # whole-row copies: only rows whose hash clashes within their submission are compared column by column
     return f"""
-        SELECT *,
-               row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
-               min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row,
-               {year}
-        FROM {table} WHERE submission_id IN (SELECT unnest($ids))"""
+        WITH rows AS (SELECT *, hash({cols}) AS _h FROM {table} WHERE submission_id IN (SELECT unnest($ids))),
+        clashes AS (SELECT submission_id, _h FROM rows GROUP BY ALL HAVING count(*) > 1),
+        copies AS (
+            SELECT submission_id, source_row,
+                   row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
+                   min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row
+            FROM rows SEMI JOIN clashes USING (submission_id, _h))
+        SELECT rows.* EXCLUDE (_h), coalesce(copies._copy_no, 1) AS _copy_no,
+               coalesce(copies._first_row, rows.source_row) AS _first_row, {year}
+        FROM rows LEFT JOIN copies USING (submission_id, source_row)"""
 
 
 def build_validation_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],

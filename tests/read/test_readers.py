@@ -164,3 +164,45 @@ def test_mixed_line_ends_are_read_not_refused(tmp_path: Path, encoding: str) -> 
     assert rows_in == 2 and failures == []
     assert df["mobility_ref"].tolist() == ["m1", "m2"] and df["source_row"].tolist() == [2, 3]
     assert df["partner_country"].tolist() == ["AT", "FR"]
+
+
+def test_german_windows_1252_file_is_read_as_cp1252_not_cp1250(tmp_path: Path) -> None:
+    """charset-normalizer names one encoding for a group that decodes the sample alike (ä is E4 in cp1250 and
+    cp1252); the Western European code page is chosen from the whole group, so such a file is read by DuckDB
+    itself (Latin-1) and a later 'è' (E8, 'č' in cp1250) keeps its meaning."""
+    from ims_indicators.read.sniff import detect_encoding
+
+    p = tmp_path / "mob.csv"
+    rows = "".join(f"charite-berlin;2023-2024;m{i};outgoing;student;study;erasmus_plus;long_cycle;AT;01.10.2023;"
+                   f"28.02.2024;1;;;Universität {i}\n" for i in range(200))
+    p.write_bytes((MOB_HEADER + "\n" + rows).encode("cp1252"))
+    assert detect_encoding(p) == "cp1252"
+
+
+@pytest.mark.parametrize(("text", "consecutive"), [
+    ("h\r\na\r\nb\r\n", True), ("h\na\nb", True), ("h\na\n\nb\n", False), ("h\ra\nb\n", False),
+    ('h\n"a\nx"\nb\n', False)])
+def test_line_numbers_fast_path_only_when_rows_are_consecutive_lines(tmp_path: Path, text: str,
+                                                                     consecutive: bool) -> None:
+    """Row k is line 2 + k only for one row per line; otherwise the lines are numbered from the bytes."""
+    from ims_indicators.read.raw import _consecutive_lines, _line_numbers
+
+    p = tmp_path / "f.csv"
+    p.write_bytes(text.encode())
+    n_good = 2
+    assert _consecutive_lines(p, 2, n_good, set()) is consecutive
+    assert not _consecutive_lines(p, 2, n_good, {3})
+    if consecutive:
+        assert _line_numbers(p, 2, n_good, set()).tolist() == [2, 3]
+
+
+@pytest.mark.parametrize(("text", "encoding", "latin1"), [
+    ("Universität;5\n", "cp1252", True), ("Gebühr 5 €;5\n", "cp1252", False), ("„Zitat“;1\n", "cp1252", False),
+    ("Universität;5\n", "iso8859_15", False), ("Universität;5\n", "latin_1", True)])
+def test_duckdb_decodes_a_windows_1252_file_itself_only_without_bytes_80_to_9f(tmp_path: Path, text: str,
+                                                                              encoding: str, latin1: bool) -> None:
+    from ims_indicators.read.sniff import reads_as_latin1
+
+    p = tmp_path / "f.csv"
+    p.write_bytes(("a;b\n" * 1000 + text).encode(encoding))
+    assert reads_as_latin1(p, encoding) is latin1

@@ -2,8 +2,8 @@
 
 Kill points on a slice of the demo network (13 files, one of them malformed), one after the other on one home:
 - exact ones, injected into a real `ims ingest` process (it SIGKILLs itself inside the Nth staging transaction,
-  after the Nth file is staged, inside the Nth promote transaction, after the Nth verdict is committed, in the
-  middle of the Nth Parquet partition swap);
+  after the Nth file is staged, inside the Nth promote transaction, after the Nth dataset's verdicts are
+  committed, in the middle of the Nth Parquet partition swap);
 - a timed one: a plain `ims ingest` killed from outside after a share of the measured uninterrupted run time.
 After each kill the warehouse must open and each submission be wholly in or wholly out; the final re-run must
 equal an uninterrupted ingest into another IMS_HOME (same pseudonym key), timestamps aside.
@@ -74,7 +74,7 @@ elif point == "staged":
 elif point == "promote_tx":
     inside(promote)
 elif point == "verdict":
-    after(promote, "apply_verdict")
+    after(promote, "apply_verdicts")
 elif point == "publish_swap":  # the old partition moved aside, the new one not yet in place
     real_replace = os.replace
     def replace(src, dst, *args, **kwargs):
@@ -90,8 +90,8 @@ app()
 
 # One home, one kill after the other, in pipeline order (each run continues where the last one died): inside a
 # staging transaction, between staging and validation, a timed kill from outside (the run is then staging the rest
-# or importing Great Expectations), inside a promote transaction, between two committed verdicts (curated ahead of
-# Parquet), in the middle of a partition swap. Then a run to completion.
+# or importing Great Expectations), inside a promote transaction, between two datasets' committed verdicts
+# (curated ahead of Parquet), in the middle of a partition swap. Then a run to completion.
 PLAN = (("stage_tx", 2), ("staged", 2), ("timed", 0.35), ("promote_tx", 2), ("verdict", 2), ("publish_swap", 2))
 
 def run_injected(home: Path, point: str, at: int) -> subprocess.CompletedProcess:
