@@ -127,6 +127,10 @@ def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) 
     return lines
 
 
+def _copy_path(path: Path, kind: str) -> Path:
+    return settings.tmp_dir() / f"{path.stem}.{next(_counter)}.{kind}.csv"
+
+
 def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
     encoding = sniff.detect_encoding(path)
     lines = sniff.sample_lines(path, encoding)
@@ -144,60 +148,62 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
         n_fields = max(n_fields, sniff.count_fields(path, encoding, delimiter, header_idx))
     check_column_count(path.name, n_fields)
     readable, duck_encoding = path, "utf-8"
+    copies: list[Path] = []  # transcoded copies: removed however the reading ends (rows read or file refused)
     if encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15") and sniff.reads_as_latin1(path, encoding):
         duck_encoding = "latin-1"  # DuckDB decodes it itself: no transcoded copy
     elif encoding not in ("utf-8", "utf-8-sig"):
-        readable = sniff.transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}.utf8.csv")
-    name = f"raw_{next(_counter)}"
-    rej, scan = f"rej_{name}", f"scan_{name}"
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))
-    for attempt in ("as received", "one line end"):
-        try:
-            n_good = con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE {name}_in AS
-                SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
-                                       columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
-                                       rejects_scan='{scan}', strict_mode=true, max_line_size=10000000,
-                                       auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
-                                 [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
-            break
-        except duckdb.Error as exc:
-            if attempt == "as received" and "state machine" in str(exc):  # LF and CRLF mixed: read a copy with LF
-                if readable != path:
-                    readable.unlink(missing_ok=True)
-                readable = sniff.transcode_to_utf8(path, encoding, settings.tmp_dir() / f"{path.stem}.{next(_counter)}"
-                                                   ".lf.csv", one_line_end=True)
-                duck_encoding = "utf-8"
-                continue
-            raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
-                                          f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
+        readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "utf8"))
+        copies.append(readable)
     try:
-        unreadable = [_unreadable(int(line), etype, text, n_fields, delimiter) for line, etype, text in con.execute(
-            f"SELECT line, any_value(error_type), any_value(csv_line) FROM {rej} GROUP BY line ORDER BY line"
-        ).fetchall()]
+        name = f"raw_{next(_counter)}"
+        rej, scan = f"rej_{name}", f"scan_{name}"
+        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))
+        for attempt in ("as received", "one line end"):
+            try:
+                n_good = con.execute(f"""
+                    CREATE OR REPLACE TEMP TABLE {name}_in AS
+                    SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
+                                           columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
+                                           rejects_scan='{scan}', strict_mode=true, max_line_size=10000000,
+                                           auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
+                                     [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
+                break
+            except duckdb.Error as exc:
+                if attempt == "as received" and "state machine" in str(exc):  # LF and CRLF mixed: read a copy with LF
+                    readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "lf"), one_line_end=True)
+                    copies.append(readable)
+                    duck_encoding = "utf-8"
+                    continue
+                raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
+                                              f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
+        try:
+            unreadable = [_unreadable(int(line), etype, text, n_fields, delimiter) for line, etype, text in con.execute(
+                f"SELECT line, any_value(error_type), any_value(csv_line) FROM {rej} GROUP BY line ORDER BY line"
+            ).fetchall()]
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+        miscounted = [u for u in unreadable if u["rule"] == "read.field_count"]
+        if n_good == 0 and miscounted:  # no row reads as the header says: the file has no reading, refuse it whole
+            first = miscounted[0]
+            raise InputRefused(path.name, f"{first['reason']}; no data row has the header's {n_fields} fields"
+                               + (" (decimal commas in a comma-separated file? expected them quoted, or ';' as the "
+                                  "separator)" if delimiter == "," else ""), row=first["source_row"])
+        first_line, rejected = header_idx + 2, {u["source_row"] for u in unreadable}
+        select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
+        if _consecutive_lines(readable, first_line, n_good, rejected):  # the common case: row k is line first + k
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                            SELECT rowid + {first_line} AS source_row, {select} FROM {name}_in; DROP TABLE {name}_in""")
+        else:
+            con.register(f"{name}_lines", pd.DataFrame({"source_row": _line_numbers(readable, first_line, n_good,
+                                                                                    rejected)}))
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
+                            SELECT l.source_row::BIGINT AS source_row, {select}
+                            FROM {name}_in POSITIONAL JOIN {name}_lines l; DROP TABLE {name}_in""")
+            con.unregister(f"{name}_lines")
+        return RawTable(name, list(mapping.values()), delimiter, encoding, unreadable=unreadable)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
-    miscounted = [u for u in unreadable if u["rule"] == "read.field_count"]
-    if n_good == 0 and miscounted:  # no row reads as the header says: the file has no reading, refuse it whole
-        first = miscounted[0]
-        raise InputRefused(path.name, f"{first['reason']}; no data row has the header's {n_fields} fields"
-                           + (" (decimal commas in a comma-separated file? expected them quoted, or ';' as the "
-                              "separator)" if delimiter == "," else ""), row=first["source_row"])
-    first_line, rejected = header_idx + 2, {u["source_row"] for u in unreadable}
-    select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
-    if _consecutive_lines(readable, first_line, n_good, rejected):  # the common case: row k is line first + k
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                        SELECT rowid + {first_line} AS source_row, {select} FROM {name}_in; DROP TABLE {name}_in""")
-    else:
-        con.register(f"{name}_lines", pd.DataFrame({"source_row": _line_numbers(readable, first_line, n_good,
-                                                                                rejected)}))
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                        SELECT l.source_row::BIGINT AS source_row, {select} FROM {name}_in POSITIONAL JOIN {name}_lines l;
-                        DROP TABLE {name}_in""")
-        con.unregister(f"{name}_lines")
-    if readable != path:
-        readable.unlink(missing_ok=True)
-    return RawTable(name, list(mapping.values()), delimiter, encoding, unreadable=unreadable)
+        for copy in copies:
+            copy.unlink(missing_ok=True)
 
 
 def _unreadable(line: int, error_type: str, text: str | None, n_fields: int, delimiter: str) -> dict:

@@ -206,3 +206,17 @@ def test_duckdb_decodes_a_windows_1252_file_itself_only_without_bytes_80_to_9f(t
     p = tmp_path / "f.csv"
     p.write_bytes(("a;b\n" * 1000 + text).encode(encoding))
     assert reads_as_latin1(p, encoding) is latin1
+
+
+def test_transcoded_copy_is_removed_when_the_file_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """A UTF-16 file is read from a UTF-8 copy in data/.tmp; a refusal after the copy must not leave it behind."""
+    monkeypatch.setenv("IMS_HOME", str(tmp_path / "home"))
+    from ims_indicators import settings
+
+    p = tmp_path / "mob.csv"
+    rows = "".join(f"charite-berlin;2023-2024;m{i};outgoing\n" for i in range(50))  # 4 fields, the header has 15
+    p.write_bytes((MOB_HEADER + "\n" + rows).encode("utf-16"))
+    with pytest.raises(InputRefused, match="no data row has the header's 15 fields"):
+        read(p)
+    assert settings.tmp_dir().is_dir()  # the copy was made there ...
+    assert list(settings.tmp_dir().glob("*.csv")) == []  # ... and is gone
