@@ -80,8 +80,7 @@ def _full_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str,
         if zeros == "rescale":  # 1 + 99 (clip(x) - lo) / (hi - lo), in place on one copy
             y = np.clip(x, lo, hi)
             y -= lo
-            y *= 99.0
-            y /= hi - lo
+            y *= 99.0 / (hi - lo)
             y += 1.0
         elif np.any(x <= 0):
             raise AggregationError(f"{method} mean: values <= 0 found (set aggregate.zeros: rescale to map to 1..100)")
@@ -106,13 +105,18 @@ def aggregate_tree(x: np.ndarray, weights: np.ndarray, levels: list, methods: di
     """
     n_ind = x.shape[-1]
     n_nodes = weights.shape[-1]
-    out = np.full(x.shape[:-1] + (n_nodes,), np.nan)
+    out = np.empty(x.shape[:-1] + (n_nodes,))
     out[..., :n_ind] = x
+    out[..., n_ind:] = np.nan
     for lev, kids, parents, member in levels:
         w = weights[..., kids]
         if w.ndim > 1:
             w = w[..., None, :]  # (..., 1, c): one weight set per draw, the same for every unit
-        contiguous = list(kids) == list(range(kids[0], kids[0] + len(kids)))
-        children = out[..., kids[0]:kids[0] + len(kids)] if contiguous else out[..., kids]  # a view if it can
+        if list(kids) == list(range(n_ind)):  # the indicators: read x itself
+            children = x
+        elif list(kids) == list(range(kids[0], kids[0] + len(kids))):
+            children = out[..., kids[0]:kids[0] + len(kids)]  # a view, not a copy
+        else:
+            children = out[..., kids]
         out[..., parents] = weighted_mean(children, w, member, methods[lev], bounds, zeros, p)
     return out
