@@ -36,7 +36,7 @@ from scipy.special import gammaincinv, ndtri
 from ims_indicators.score import engine
 from ims_indicators.score.model import ProbabilityRule, ScoringModel
 
-CHUNK = 2048  # draws per vectorised block
+CHUNK = 1024  # draws per vectorised block (memory ~ chunk x units x indicators x 8 bytes x a few)
 
 
 @dataclass(frozen=True)
@@ -325,10 +325,11 @@ def monte_carlo(model: ScoringModel, table: engine.InputTable, draws: int | None
     rng = np.random.default_rng(seed)
     normal = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     out = ev.allocate(n, keep_dimensions=True)
+    u = np.empty((min(chunk, n), ev.n_columns - ev.n_error))  # reused by every chunk
+    z = np.empty((min(chunk, n), ev.n_error))
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        u = rng.random((m, ev.n_columns - ev.n_error))
-        ev.fill(u, out, start, normal.standard_normal((m, ev.n_error)))
+        ev.fill(rng.random(out=u[:m]), out, start, normal.standard_normal(out=z[:m]))
     return out
 
 
