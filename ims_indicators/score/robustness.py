@@ -9,16 +9,20 @@ Every uncertain assumption is a *factor* driven by uniform numbers in [0, 1):
   (and, with ``worst: true``, one more column per indicator moving the worst value likewise);
 - ``thresholds``: one column; every decision threshold moves by the same +-spread points;
 - ``leave_one_out``: one column choosing "none" or one indicator of a dimension that has two or more;
-- ``data_error``: one column per unit and indicator with an ``error`` kind and a base; the uniform goes
-  through the normal quantile ``z`` and the value becomes (:func:`perturb`)
-  share ``clip(v + z sqrt(a b / ((a + b)^2 (a + b + 1))), 0, 1)`` with the Jeffreys Beta(a = k + 1/2,
+- ``data_error``: one column per unit and indicator with an ``error`` kind (unit-major, a fixed layout);
+  the uniform goes through the normal quantile ``z`` (the Monte Carlo draws ``z`` directly as a standard
+  normal, the same distribution) and a value with a base becomes (:func:`perturb`) share ``clip(v + z sqrt(a b / ((a + b)^2 (a + b + 1))), 0, 1)`` with the Jeffreys Beta(a = k + 1/2,
   b = n - k + 1/2) of k = v n successes in n, count ``v (k + z sqrt(k + 1/2)) / k`` (Poisson, k the
   count behind the rate, never below 0), mean ``v + z sd / sqrt(n)``; imputed or base-less values are exact;
 - ``normalise`` / ``aggregate`` / ``impute``: one column each, choosing among the listed methods.
 
-Draws are evaluated vectorised: draws are grouped by their discrete choices (imputation, normalisation,
-aggregation), and within a group the weights and targets of all draws go through one
-``draws x units x indicators`` computation (in chunks, to bound memory).
+Draws are evaluated vectorised, ``chunk`` draws at a time (memory is bounded by the chunk): a chunk's
+uniforms and data-error normals are drawn at once (from two fixed streams of the seed, so the result does
+not depend on the chunk); every data-error value of the chunk is moved as one ``draws x units x
+indicators`` array (``clip(x + z spread, lo, hi)``, :func:`error_scale`); draws are grouped by their
+discrete choices (imputation, normalisation, aggregation), and each group is normalised with its draws'
+targets and worst values and aggregated as one batched matrix product (weights folded into the membership
+matrix, the geometric mean as a weighted sum of logs; the left-out indicator has weight 0).
 
 Sensitivity: Saltelli's design (``SALib.sample.sobol``, one group per factor) and the Saltelli 2010
 first-order / Jansen total-order estimators of ``SALib.analyze.sobol``, applied to every unit at once.
