@@ -146,6 +146,7 @@ class Evaluator:
         self.root = self.tree.nodes.index(self.tree.root)
         self.dim_idx = [self.tree.nodes.index(d) for d in self.tree.dimensions]
         self.last_dimensions: np.ndarray | None = None
+        self._work = np.empty(0)
         self.methods = {agg: engine.level_methods(model, agg) for agg in (None, *model.robustness.aggregate)}
         self.perturbed = [k for k, n in enumerate(self.tree.nodes) if n != self.tree.root]
         self.with_target = np.flatnonzero(~np.isnan(self.params.target))
@@ -227,11 +228,13 @@ class Evaluator:
     def _moved(self, x: np.ndarray, kept: np.ndarray, z: np.ndarray) -> np.ndarray:
         """``x`` of the kept units per draw ``(d, u_kept, i)``, every error cell moved to ``clip(x + z spread,
         lo, hi)`` (:func:`error_scale`). ``z`` holds the draws' standard-normal quantiles ``(d, units x error
-        indicators)``, unit-major (the fixed layout); all draws are moved at once as one ``(d, u_kept, k)`` array."""
+        indicators)``, unit-major (the fixed layout), and is overwritten: all draws are moved at once, in place,
+        as one ``(d, u_kept, k)`` array."""
         cols = self.err_ind
         spread, lo, hi = self._error_scales(x, kept)
         z = z.reshape(len(z), len(kept), len(cols))
-        moved = (z if kept.all() else z[:, kept]) * spread
+        moved = z if kept.all() else z[:, kept]
+        moved *= spread
         moved += x[:, cols]
         np.clip(moved, lo, hi, out=moved)
         if len(cols) == x.shape[1]:
@@ -239,6 +242,12 @@ class Evaluator:
         out = np.broadcast_to(x, (len(z),) + x.shape).copy()
         out[..., cols] = moved
         return out
+
+    def _scratch(self, rows: int, cols: int) -> np.ndarray:
+        """A ``rows x cols`` work array, reused from chunk to chunk (fresh memory costs page faults)."""
+        if self._work.size < rows * cols:
+            self._work = np.empty(rows * cols)
+        return self._work[:rows * cols].reshape(rows, cols)
 
     def allocate(self, n: int, keep_dimensions: bool = False) -> MonteCarlo:
         """Empty outputs for ``n`` draws (filled by :meth:`fill`)."""
@@ -296,7 +305,7 @@ class Evaluator:
             wo = worst[rows][:, None, :] if worst is not None and dtt else None
             x = prep.x
             if z is not None and self.n_error:
-                x = self._moved(prep.x, prep.kept, z[rows])
+                x = self._moved(prep.x, prep.kept, np.take(z, rows, axis=0, out=self._scratch(len(rows), z.shape[1])))
             elif "data_error" in parts:
                 x = self._data(prep.x, prep.kept, parts["data_error"][rows])
             s = engine.node_scores(model, x, norm, self.methods[agg], weights[rows], t, self.params, wo,
