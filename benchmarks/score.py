@@ -1,6 +1,6 @@
 """Benchmark: the label Monte Carlo, 10,000 draws for 60 schools x 30 indicators (synthetic).
 
-Run: ``.venv/bin/python benchmarks/score.py [--draws 10000] [--schools 60] [--indicators 30] [--chunk 2048]``
+Run: ``.venv/bin/python benchmarks/score.py [--draws 10000] [--schools 60] [--indicators 30] [--chunk 1024]``
 
 Times the criterion-referenced Monte Carlo of label model 2.0.0's kind: weights (+-25 %), targets and worst
 values (+-10 %), thresholds (+-5 points), aggregation (arithmetic/geometric), leave one indicator out, and data

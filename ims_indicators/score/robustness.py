@@ -11,7 +11,8 @@ Every uncertain assumption is a *factor* driven by uniform numbers in [0, 1):
 - ``leave_one_out``: one column choosing "none" or one indicator of a dimension that has two or more;
 - ``data_error``: one column per unit and indicator with an ``error`` kind (unit-major, a fixed layout);
   the uniform goes through the normal quantile ``z`` (the Monte Carlo draws ``z`` directly as a standard
-  normal, the same distribution) and a value with a base becomes (:func:`perturb`) share ``clip(v + z sqrt(a b / ((a + b)^2 (a + b + 1))), 0, 1)`` with the Jeffreys Beta(a = k + 1/2,
+  normal, the same distribution) and a value with a base becomes (:func:`perturb`)
+  share ``clip(v + z sqrt(a b / ((a + b)^2 (a + b + 1))), 0, 1)`` with the Jeffreys Beta(a = k + 1/2,
   b = n - k + 1/2) of k = v n successes in n, count ``v (k + z sqrt(k + 1/2)) / k`` (Poisson, k the
   count behind the rate, never below 0), mean ``v + z sd / sqrt(n)``; imputed or base-less values are exact;
 - ``normalise`` / ``aggregate`` / ``impute``: one column each, choosing among the listed methods.
