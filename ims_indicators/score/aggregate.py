@@ -35,6 +35,8 @@ def weighted_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str 
     if method == "a_genmean" and p == 0:
         raise ValueError("a_genmean: p = 0 is the geometric mean (use a_gmean)")
     shape = np.broadcast_shapes(x.shape, np.shape(w))
+    if method in ("arithmetic", "geometric") and not np.isnan(x).any():
+        return _full_mean(x, w, member, method, bounds, zeros)
     x = np.broadcast_to(x, shape)
     has = ~np.isnan(x)
     wm = np.broadcast_to(w, shape) * has  # weights of present children only
@@ -64,6 +66,35 @@ def weighted_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str 
     return out
 
 
+def _full_mean(x: np.ndarray, w: np.ndarray, member: np.ndarray, method: str,
+               bounds: tuple[float, float] | None, zeros: str) -> np.ndarray:
+    """The arithmetic or geometric mean when every child has a value: one (batched) matrix product with the
+    weights folded into the membership matrix, ``x @ (w * member)``, so no weighted copy of the
+    ``draws x units x children`` array is made (a child left out has weight 0)."""
+    w = np.asarray(w, dtype=float)
+    wm = np.swapaxes(w, -1, -2) * member if w.ndim > 1 else w[:, None] * member  # (..., c, p)
+    den = w @ member
+    y, lo, hi = x, 0.0, 0.0
+    if method == "geometric":
+        lo, hi = bounds if bounds is not None else (0.0, 100.0)
+        if zeros == "rescale":  # 1 + 99 (clip(x) - lo) / (hi - lo), in place on one copy
+            y = np.clip(x, lo, hi)
+            y -= lo
+            y *= 99.0 / (hi - lo)
+            y += 1.0
+        elif np.any(x <= 0):
+            raise AggregationError(f"{method} mean: values <= 0 found (set aggregate.zeros: rescale to map to 1..100)")
+        y = np.log(y, out=y) if y is not x else np.log(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = y @ wm / den
+        if method == "geometric":
+            out = np.exp(out)
+    out = np.where(den > 0, out, np.nan)
+    if method == "geometric" and zeros == "rescale":
+        out = lo + (out - 1.0) * (hi - lo) / 99.0
+    return out
+
+
 def aggregate_tree(x: np.ndarray, weights: np.ndarray, levels: list, methods: dict[int, str],
                    bounds: tuple[float, float], zeros: str = "rescale", p: float = 2.0) -> np.ndarray:
     """Aggregate normalised indicators ``x[..., u, i]`` up the tree.
@@ -74,11 +105,18 @@ def aggregate_tree(x: np.ndarray, weights: np.ndarray, levels: list, methods: di
     """
     n_ind = x.shape[-1]
     n_nodes = weights.shape[-1]
-    out = np.full(x.shape[:-1] + (n_nodes,), np.nan)
+    out = np.empty(x.shape[:-1] + (n_nodes,))
     out[..., :n_ind] = x
+    out[..., n_ind:] = np.nan
     for lev, kids, parents, member in levels:
         w = weights[..., kids]
         if w.ndim > 1:
             w = w[..., None, :]  # (..., 1, c): one weight set per draw, the same for every unit
-        out[..., parents] = weighted_mean(out[..., kids], w, member, methods[lev], bounds, zeros, p)
+        if list(kids) == list(range(n_ind)):  # the indicators: read x itself
+            children = x
+        elif list(kids) == list(range(kids[0], kids[0] + len(kids))):
+            children = out[..., kids[0]:kids[0] + len(kids)]  # a view, not a copy
+        else:
+            children = out[..., kids]
+        out[..., parents] = weighted_mean(children, w, member, methods[lev], bounds, zeros, p)
     return out

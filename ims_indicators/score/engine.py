@@ -190,7 +190,11 @@ def node_scores(model: ScoringModel, x: np.ndarray, norm_method: str, methods: d
     tree = model.tree
     z = steps.normalise(x, norm_method, p, target=targets, worst=worst)
     if floor is not None and floor.any():
-        z = np.where(floor, steps.normalised_bounds(norm_method, p)[0], z)
+        bottom = steps.normalised_bounds(norm_method, p)[0]
+        if z.ndim == 2:
+            z = np.where(floor, bottom, z)
+        else:  # normalise returned a fresh (draws, units, indicators) array: set the floor in place
+            z[..., floor] = bottom
     if targets is not None and norm_method != "distance_to_target":
         z = np.broadcast_to(z, (targets.shape[0],) + z.shape[-2:])
     w = tree.weights if weights is None else weights

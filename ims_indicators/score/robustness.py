@@ -9,16 +9,21 @@ Every uncertain assumption is a *factor* driven by uniform numbers in [0, 1):
   (and, with ``worst: true``, one more column per indicator moving the worst value likewise);
 - ``thresholds``: one column; every decision threshold moves by the same +-spread points;
 - ``leave_one_out``: one column choosing "none" or one indicator of a dimension that has two or more;
-- ``data_error``: one column per unit and indicator with an ``error`` kind and a base; the uniform goes
-  through the normal quantile ``z`` and the value becomes (:func:`perturb`)
+- ``data_error``: one column per unit and indicator with an ``error`` kind (unit-major, a fixed layout);
+  the uniform goes through the normal quantile ``z`` (the Monte Carlo draws ``z`` directly as a standard
+  normal, the same distribution) and a value with a base becomes (:func:`perturb`)
   share ``clip(v + z sqrt(a b / ((a + b)^2 (a + b + 1))), 0, 1)`` with the Jeffreys Beta(a = k + 1/2,
   b = n - k + 1/2) of k = v n successes in n, count ``v (k + z sqrt(k + 1/2)) / k`` (Poisson, k the
   count behind the rate, never below 0), mean ``v + z sd / sqrt(n)``; imputed or base-less values are exact;
 - ``normalise`` / ``aggregate`` / ``impute``: one column each, choosing among the listed methods.
 
-Draws are evaluated vectorised: draws are grouped by their discrete choices (imputation, normalisation,
-aggregation), and within a group the weights and targets of all draws go through one
-``draws x units x indicators`` computation (in chunks, to bound memory).
+Draws are evaluated vectorised, ``chunk`` draws at a time (memory is bounded by the chunk): a chunk's
+uniforms and data-error normals are drawn at once (from two fixed streams of the seed, so the result does
+not depend on the chunk); every data-error value of the chunk is moved as one ``draws x units x
+indicators`` array (``clip(x + z spread, lo, hi)``, :func:`error_scale`); draws are grouped by their
+discrete choices (imputation, normalisation, aggregation), and each group is normalised with its draws'
+targets and worst values and aggregated as one batched matrix product (weights folded into the membership
+matrix, the geometric mean as a weighted sum of logs; the left-out indicator has weight 0).
 
 Sensitivity: Saltelli's design (``SALib.sample.sobol``, one group per factor) and the Saltelli 2010
 first-order / Jansen total-order estimators of ``SALib.analyze.sobol``, applied to every unit at once.
@@ -36,7 +41,7 @@ from scipy.special import gammaincinv, ndtri
 from ims_indicators.score import engine
 from ims_indicators.score.model import ProbabilityRule, ScoringModel
 
-CHUNK = 2048  # draws per vectorised block
+CHUNK = 1024  # draws per vectorised block (memory ~ chunk x units x indicators x 8 bytes x a few)
 
 
 @dataclass(frozen=True)
@@ -61,20 +66,30 @@ def error_cells(model: ScoringModel, table: engine.InputTable) -> np.ndarray:
     return kinds[None, :] & ~np.isnan(table.bases) & ~np.isnan(table.raw) & (table.bases > 0)
 
 
-def perturb(kind: str, value: np.ndarray, base: np.ndarray, z: np.ndarray, sd: float | None = None) -> np.ndarray:
-    """A value drawn from its sampling distribution at standard-normal quantile ``z`` (see module doc)."""
+def error_scale(kind: str, value: np.ndarray, base: np.ndarray,
+                sd: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spread per unit of ``z`` and the bounds of a value's sampling distribution: a draw at standard-normal
+    quantile ``z`` is ``clip(value + z spread, lo, hi)`` (:func:`perturb`; see the module doc)."""
+    value, base = np.broadcast_arrays(np.asarray(value, dtype=float), np.asarray(base, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
         if kind == "share":
             a = value * base + 0.5
             b = base - value * base + 0.5
-            spread = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-            return np.clip(value + z * spread, 0.0, 1.0)
-        if kind == "count":
+            return np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))), np.zeros(value.shape), np.ones(value.shape)
+        if kind == "count":  # v (k + z sqrt(k + 1/2)) / k, the count never below 0
             k = np.maximum(base, 0.0)
-            return np.where(k > 0, value * np.maximum(k + z * np.sqrt(k + 0.5), 0.0) / np.where(k > 0, k, 1), value)
+            spread = np.where(k > 0, value * np.sqrt(k + 0.5) / np.where(k > 0, k, 1), 0.0)
+            up = value >= 0
+            return spread, np.where(up, 0.0, -np.inf), np.where(up, np.inf, 0.0)
         if kind == "mean":
-            return value + z * (sd or 0.0) / np.sqrt(base)
+            return (sd or 0.0) / np.sqrt(base), np.full(value.shape, -np.inf), np.full(value.shape, np.inf)
     raise ValueError(f"unknown error kind {kind!r}")
+
+
+def perturb(kind: str, value: np.ndarray, base: np.ndarray, z: np.ndarray, sd: float | None = None) -> np.ndarray:
+    """A value drawn from its sampling distribution at standard-normal quantile ``z`` (see module doc)."""
+    spread, lo, hi = error_scale(kind, value, base, sd)
+    return np.clip(value + z * spread, lo, hi)
 
 
 def factors(model: ScoringModel, n_error_cells: int = 0) -> list[Factor]:
@@ -101,6 +116,14 @@ def factors(model: ScoringModel, n_error_cells: int = 0) -> list[Factor]:
     return out
 
 
+@dataclass
+class MonteCarlo:
+    draws: int
+    overall: np.ndarray  # (draws, units)
+    codes: np.ndarray | None  # (draws, units)
+    dimensions: np.ndarray | None = None  # (draws, units, dims)
+
+
 class Evaluator:
     """Maps a matrix of uniforms (one row per draw) to overall scores and decision codes of every unit."""
 
@@ -114,15 +137,18 @@ class Evaluator:
         # One data-error column per unit and indicator with an error kind (a fixed layout, so a draw's
         # numbers do not depend on which values were sent); only values as sent, of kept units, move.
         kinds = np.array([model.indicators[i].error != "none" for i in self.tree.indicators], dtype=bool)
-        self.err_cols = np.nonzero(np.broadcast_to(kinds[None, :], table.raw.shape))
+        self.err_ind = np.flatnonzero(kinds)  # indicator columns with an error kind
         moving = error_cells(model, table) & nominal.kept[:, None] & ~nominal.imputed
-        self.err_moving = moving[self.err_cols]
-        self.factors = factors(model, len(self.err_cols[0]))
+        self.err_moving = moving[:, kinds]  # (units, error indicators): the cells that move
+        self.factors = factors(model, self.err_moving.size)
+        self.n_error = sum(f.columns for f in self.factors if f.name == "data_error")
         self.params = engine.normalise_params(model)
         self.loo = loo_candidates(model)
         self.root = self.tree.nodes.index(self.tree.root)
         self.dim_idx = [self.tree.nodes.index(d) for d in self.tree.dimensions]
         self.last_dimensions: np.ndarray | None = None
+        self._work = np.empty(0)
+        self.methods = {agg: engine.level_methods(model, agg) for agg in (None, *model.robustness.aggregate)}
         self.perturbed = [k for k, n in enumerate(self.tree.nodes) if n != self.tree.root]
         self.with_target = np.flatnonzero(~np.isnan(self.params.target))
         self.gates_static = not any(n in model.aggregates for e in model.gate_exprs.values() for n in e.names())
@@ -135,9 +161,12 @@ class Evaluator:
     def column_groups(self) -> list[str]:
         return [f.name for f in self.factors for _ in range(f.columns)]
 
-    def _split(self, u: np.ndarray) -> dict[str, np.ndarray]:
+    def _split(self, u: np.ndarray, with_error: bool = True) -> dict[str, np.ndarray]:
+        """Each factor's columns of ``u`` (``with_error=False``: ``u`` has no data-error columns)."""
         out, c = {}, 0
         for f in self.factors:
+            if f.name == "data_error" and not with_error:
+                continue
             out[f.name] = u[:, c:c + f.columns]
             c += f.columns
         return out
@@ -178,19 +207,55 @@ class Evaluator:
         w[:, j] = p.worst[j] + span * spec.spread * (2 * u[:, len(j):] - 1)
         return t, w
 
-    def _data(self, x: np.ndarray, kept: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """``x`` of the kept units per draw ``(d, u_kept, i)`` with every error cell drawn from its distribution."""
-        out = np.broadcast_to(x, (len(u),) + x.shape).copy()
-        rows_kept = np.cumsum(kept) - 1  # unit index -> row in x
-        r, c = (a[self.err_moving] for a in self.err_cols)
-        z = ndtri(np.clip(u[:, self.err_moving], 1e-12, 1 - 1e-12))
-        base = self.table.bases[r, c]
-        for col in np.unique(c):
+    def _error_scales(self, x: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Spread and bounds (:func:`error_scale`) of every error cell of the kept units ``(u_kept, k)``;
+        cells that do not move get spread 0 and no bounds."""
+        moving = self.err_moving[kept]
+        bases = self.table.bases[kept]
+        spread = np.zeros(moving.shape)
+        lo, hi = np.full(moving.shape, -np.inf), np.full(moving.shape, np.inf)
+        for j, col in enumerate(self.err_ind):
             ind = self.model.indicators[self.tree.indicators[col]]
-            sel = c == col
-            rr = rows_kept[r[sel]]
-            out[:, rr, col] = perturb(ind.error, x[rr, col], base[sel], z[:, sel], ind.sd)
+            rows = moving[:, j]
+            s, a, b = error_scale(ind.error, x[rows, col], bases[rows, col], ind.sd)
+            spread[rows, j], lo[rows, j], hi[rows, j] = s, a, b
+        return spread, lo, hi
+
+    def _data(self, x: np.ndarray, kept: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``x`` of the kept units per draw ``(d, u_kept, i)`` with every error cell drawn from its distribution
+        at the normal quantile of its uniform (``u``: the draws' data-error columns)."""
+        return self._moved(x, kept, ndtri(np.clip(u, 1e-12, 1 - 1e-12)))
+
+    def _moved(self, x: np.ndarray, kept: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """``x`` of the kept units per draw ``(d, u_kept, i)``, every error cell moved to ``clip(x + z spread,
+        lo, hi)`` (:func:`error_scale`). ``z`` holds the draws' standard-normal quantiles ``(d, units x error
+        indicators)``, unit-major (the fixed layout), and is overwritten: all draws are moved at once, in place,
+        as one ``(d, u_kept, k)`` array."""
+        cols = self.err_ind
+        spread, lo, hi = self._error_scales(x, kept)
+        z = z.reshape(len(z), len(kept), len(cols))
+        moved = z if kept.all() else z[:, kept]
+        moved *= spread
+        moved += x[:, cols]
+        np.clip(moved, lo, hi, out=moved)
+        if len(cols) == x.shape[1]:
+            return moved
+        out = np.broadcast_to(x, (len(z),) + x.shape).copy()
+        out[..., cols] = moved
         return out
+
+    def _scratch(self, rows: int, cols: int) -> np.ndarray:
+        """A ``rows x cols`` work array, reused from chunk to chunk (fresh memory costs page faults)."""
+        if self._work.size < rows * cols:
+            self._work = np.empty(rows * cols)
+        return self._work[:rows * cols].reshape(rows, cols)
+
+    def allocate(self, n: int, keep_dimensions: bool = False) -> MonteCarlo:
+        """Empty outputs for ``n`` draws (filled by :meth:`fill`)."""
+        n_units = len(self.table.ids)
+        return MonteCarlo(draws=n, overall=np.full((n, n_units), np.nan),
+                          codes=np.zeros((n, n_units), dtype=np.int8) if self.model.decision is not None else None,
+                          dimensions=np.full((n, n_units, len(self.dim_idx)), np.nan) if keep_dimensions else None)
 
     def evaluate(self, u: np.ndarray, chunk: int = CHUNK,
                  keep_dimensions: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
@@ -198,12 +263,23 @@ class Evaluator:
 
         With ``keep_dimensions`` the dimension scores ``(draws, units, dims)`` are kept in ``last_dimensions``.
         """
+        out = self.allocate(len(u), keep_dimensions)
+        for start in range(0, len(u), chunk):
+            self.fill(u[start:start + chunk], out, start)
+        self.last_dimensions = out.dimensions
+        return out.overall, out.codes
+
+    def fill(self, u: np.ndarray, out: MonteCarlo, start: int = 0, z: np.ndarray | None = None) -> None:
+        """Score the draws ``u`` (one block, evaluated at once) into rows ``start ...`` of ``out``.
+
+        With ``z`` (``(draws, error columns)``), the data-error normal quantiles are given directly and
+        ``u`` has no data-error columns."""
         model, tree = self.model, self.tree
         n, n_units = len(u), len(self.table.ids)
-        parts = self._split(u)
+        parts = self._split(u, with_error=z is None)
         weights = self._weights(parts["weights"]) if "weights" in parts else \
             np.broadcast_to(tree.weights, (n, len(tree.weights))).copy()
-        if "leave_one_out" in parts:  # option 0 = leave nothing out
+        if "leave_one_out" in parts:  # option 0 = leave nothing out; otherwise the indicator's weight is 0
             pick = np.minimum((parts["leave_one_out"][:, 0] * (len(self.loo) + 1)).astype(int), len(self.loo))
             out_rows = np.flatnonzero(pick > 0)
             weights[out_rows, self.loo[pick[out_rows] - 1]] = 0.0
@@ -219,54 +295,56 @@ class Evaluator:
         opts = {name: next((f.options for f in self.factors if f.name == name), (nominal[name],))
                 for name in nominal}
         keys = np.stack([choice.get(name, np.zeros(n, dtype=int)) for name in nominal], axis=1)
-        overall = np.full((n, n_units), np.nan)
-        dims = np.full((n, n_units, len(self.dim_idx)), np.nan) if keep_dimensions else None
-        codes = np.zeros((n, n_units), dtype=np.int8) if model.decision is not None else None
         combos, inverse = np.unique(keys, axis=0, return_inverse=True)
         for ci, combo in enumerate(combos):
             imp, norm, agg = (opts[name][k] for name, k in zip(nominal, combo))
             prep = self.prepared[imp]
-            methods = engine.level_methods(model, agg)
-            rows_all = np.flatnonzero(inverse.ravel() == ci)
-            for start in range(0, len(rows_all), chunk):
-                rows = rows_all[start:start + chunk]
-                w = weights[rows]
-                dtt = norm == "distance_to_target"
-                t = targets[rows][:, None, :] if targets is not None and dtt else None
-                wo = worst[rows][:, None, :] if worst is not None and dtt else None
-                x = self._data(prep.x, prep.kept, parts["data_error"][rows]) if "data_error" in parts else prep.x
-                s = engine.node_scores(model, x, norm, methods, w, t, self.params, wo, floor=prep.floor)
-                overall[np.ix_(rows, np.flatnonzero(prep.kept))] = s[..., self.root]
-                if codes is not None:
+            kept = np.flatnonzero(prep.kept)
+            rows = np.flatnonzero(inverse.ravel() == ci)
+            dtt = norm == "distance_to_target"
+            t = targets[rows][:, None, :] if targets is not None and dtt else None
+            wo = worst[rows][:, None, :] if worst is not None and dtt else None
+            x = prep.x
+            if z is not None and self.n_error:
+                x = self._moved(prep.x, prep.kept, np.take(z, rows, axis=0, out=self._scratch(len(rows), z.shape[1])))
+            elif "data_error" in parts:
+                x = self._data(prep.x, prep.kept, parts["data_error"][rows])
+            s = engine.node_scores(model, x, norm, self.methods[agg], weights[rows], t, self.params, wo,
+                                   floor=prep.floor)
+            at = start + rows
+            out.overall[np.ix_(at, kept)] = s[..., self.root]
+            if out.codes is not None:
+                full = s
+                if len(kept) < n_units:
                     full = np.full((len(rows), n_units, len(tree.nodes)), np.nan)
-                    full[:, prep.kept] = s
-                    gates = self._static_gates if self.gates_static else engine.gate_results(
-                        model, engine.gate_env(model, self.table, full))
-                    codes[rows] = engine.decision_codes(model, full, gates,
-                                                        0.0 if shift is None else shift[rows])
-                if dims is not None:
-                    dims[np.ix_(rows, np.flatnonzero(prep.kept))] = s[..., self.dim_idx]
-        self.last_dimensions = dims
-        return overall, codes
-
-
-@dataclass
-class MonteCarlo:
-    draws: int
-    overall: np.ndarray  # (draws, units)
-    codes: np.ndarray | None  # (draws, units)
-    dimensions: np.ndarray | None = None  # (draws, units, dims)
+                    full[:, kept] = s
+                gates = self._static_gates if self.gates_static else engine.gate_results(
+                    model, engine.gate_env(model, self.table, full))
+                out.codes[at] = engine.decision_codes(model, full, gates, 0.0 if shift is None else shift[rows])
+            if out.dimensions is not None:
+                out.dimensions[np.ix_(at, kept)] = s[..., self.dim_idx]
 
 
 def monte_carlo(model: ScoringModel, table: engine.InputTable, draws: int | None = None,
-                seed: int | None = None, evaluator: Evaluator | None = None) -> MonteCarlo:
-    """Draw every factor uniformly at random ``draws`` times and score each draw."""
+                seed: int | None = None, evaluator: Evaluator | None = None, chunk: int = CHUNK) -> MonteCarlo:
+    """Draw every factor at random ``draws`` times and score each draw, ``chunk`` draws at a time.
+
+    The uniforms come from ``default_rng(seed)``; the data-error quantiles are drawn directly as standard
+    normals (the distribution of the normal quantile of a uniform) from the seed's first spawned stream.
+    Both are drawn chunk by chunk in a fixed layout, so the result depends on the seed only (not on
+    ``chunk``), and memory is bounded by the chunk, not by the number of draws."""
     ev = evaluator or Evaluator(model, table)
     n = model.robustness.draws if draws is None else draws
-    rng = np.random.default_rng(model.robustness.seed if seed is None else seed)
-    u = rng.random((n, ev.n_columns))
-    overall, codes = ev.evaluate(u, keep_dimensions=True)
-    return MonteCarlo(draws=n, overall=overall, codes=codes, dimensions=ev.last_dimensions)
+    seed = model.robustness.seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    normal = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    out = ev.allocate(n, keep_dimensions=True)
+    u = np.empty((min(chunk, n), ev.n_columns - ev.n_error))  # reused by every chunk
+    z = np.empty((min(chunk, n), ev.n_error))
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        ev.fill(rng.random(out=u[:m]), out, start, normal.standard_normal(out=z[:m]))
+    return out
 
 
 def saltelli_groups(base: int, groups: list[str], seed: int) -> np.ndarray:
@@ -371,12 +449,14 @@ def robustness_table(model: ScoringModel, nominal: pd.DataFrame, mc: MonteCarlo,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for name, data in series:
-            scored = ~np.isnan(data).all(axis=0)
-            for col, q in ((f"{name}_median", 50), (f"{name}_p05", 5), (f"{name}_p95", 95)):
-                vals = np.full(data.shape[1], np.nan)
-                if scored.any():
-                    vals[scored] = np.nanpercentile(data[:, scored], q, axis=0)
-                out[col] = vals
+            gaps = np.isnan(data)
+            scored = ~gaps.all(axis=0)
+            vals = np.full((3, data.shape[1]), np.nan)
+            if scored.any():  # nanpercentile loops over columns: only where a column has gaps
+                pct = np.nanpercentile if gaps[:, scored].any() else np.percentile
+                vals[:, scored] = pct(data[:, scored], [50, 5, 95], axis=0)
+            for k, col in enumerate((f"{name}_median", f"{name}_p05", f"{name}_p95")):
+                out[col] = vals[k]
     out["main_driver"] = None
     out["main_driver_total_order"] = np.nan
     if sens is not None and len(sens):

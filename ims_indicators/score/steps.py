@@ -329,8 +329,12 @@ def normalise(x: np.ndarray, method: str, p: NormaliseParams, target: np.ndarray
         if method == "distance_to_target":
             t = p.target if target is None else target
             w = p.worst if worst is None else worst
-            s = np.clip((x - w) / (t - w), 0.0, 1.0)
-            return lo + s * (hi - lo)
+            s = np.subtract(x, w, out=np.empty(np.broadcast_shapes(np.shape(x), np.shape(w), np.shape(t))))
+            s /= t - w  # (x - w) / (t - w), clipped to [0, 1] and mapped to [lo, hi] in place
+            np.clip(s, 0.0, 1.0, out=s)
+            s *= hi - lo
+            s += lo
+            return s
         if method == "goalposts":
             s = np.where(d > 0, x - p.post_lo, p.post_hi - x) / (p.post_hi - p.post_lo)
             return lo + np.clip(s, 0.0, 1.0) * (hi - lo)
