@@ -35,6 +35,8 @@ def apply_verdicts(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[
     holds dozens of submissions, and a commit each cost more than the rows."""
     outcomes = []
     with transaction(con):
+        kept: list[str] = []
+        gone: list[str] = []  # rejected (revalidation may reject what was curated before) or superseded
         for verdict in verdicts:
             sid = verdict.submission_id
             submissions.release(con, sid)
@@ -42,16 +44,16 @@ def apply_verdicts(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[
                 _quarantine_failures(con, dataset, verdict)
             status, reason, held = submissions.decide(con, sid, verdict.file_reason)
             outcomes.append({"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held})
-        kept = [o["submission_id"] for o in outcomes if o["status"] != "rejected"]
-        # revalidation may reject a submission that was curated before: its rows leave curated
-        gone = [o["submission_id"] for o in outcomes if o["status"] == "rejected"]
-        if not contract(dataset).per_year:  # the registry: a file adds or updates the schools it lists, in order
-            for sid in kept:
+            if status == "rejected":
+                gone.append(sid)
+            elif not contract(dataset).per_year:  # the registry: a file adds or updates the schools it lists
                 _promote(con, dataset, [sid])
-        elif kept:
-            superseded = {old for sid in kept for old in submissions.supersede(con, sid)}
-            gone += sorted(superseded)
-            _promote(con, dataset, [sid for sid in kept if sid not in superseded])
+            else:  # decided in order: the later ones of this batch are still 'staged' and not superseded here
+                older = submissions.supersede(con, sid)
+                gone += older
+                kept = [k for k in kept if k not in older] + [sid]
+        if kept:
+            _promote(con, dataset, kept)
         if gone:
             con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [gone])
     return outcomes

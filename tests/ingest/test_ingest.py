@@ -74,6 +74,30 @@ def test_ingest_twice_changes_nothing_and_a_new_file_supersedes(home: Path) -> N
     assert table_counts(home)["curated.mobility"] == 3  # curated = the latest accepted submission only
 
 
+def test_two_files_for_one_key_in_one_run_the_later_supersedes(home: Path) -> None:
+    """The verdicts of a dataset are applied in one transaction, in the order received: the later file of a key
+    supersedes the earlier one although both are decided together (and not the other way round)."""
+    import os
+
+    raw = write_network(home)
+    folder = raw / "mobility" / "charite-berlin" / "2023-24"
+    later = folder / "mobility_corrected.csv"
+    later.write_bytes((MOB + MOB.splitlines()[1].replace("m1", "m3") + "\n").encode("cp1252"))
+    first = os.stat(folder / "mobility.csv").st_mtime_ns
+    os.utime(later, ns=(first + 10**9, first + 10**9))  # received one second later
+    assert ims("ingest", str(raw)).exit_code == 0
+    mob = {s["file_name"]: s for s in submissions(home) if s["dataset"] == "mobility"}
+    assert mob["mobility.csv"]["superseded_by"] == mob["mobility_corrected.csv"]["submission_id"]
+    assert mob["mobility_corrected.csv"]["superseded_by"] is None
+    con = duckdb.connect(str(home / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        curated = con.execute("SELECT DISTINCT submission_id FROM curated.mobility").fetchall()
+        assert curated == [(mob["mobility_corrected.csv"]["submission_id"],)]
+        assert con.execute("SELECT count(*) FROM curated.mobility").fetchall()[0][0] == 3
+    finally:
+        con.close()
+
+
 def test_refused_file_is_kept_recorded_and_exits_1(home: Path) -> None:
     write_network(home)
     bad = home / "incoming" / "mobility.csv"

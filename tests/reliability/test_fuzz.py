@@ -2,7 +2,8 @@
 a message naming it) — never an exception, never a hang. Ids that become folder names are slugs; SQL never takes a
 received value as text.
 
-Hypothesis runs derandomized (the same cases on every run) with a per-case deadline.
+Hypothesis runs derandomized (the same cases on every run) with a per-case deadline of a minute: a guard against
+hangs, not a speed measure (speed is measured in benchmarks/; a loaded CI machine took 7 s for a case).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ims_indicators.ingest import process_pending
 from ims_indicators.ingest.stage import SubmissionResult, stage_file
 from ims_indicators.warehouse import ensure_schema
 
-FUZZ = settings(max_examples=60, deadline=dt.timedelta(seconds=5), derandomize=True, database=None,
+FUZZ = settings(max_examples=60, deadline=dt.timedelta(seconds=60), derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 SCHOOL, YEAR = "charite-berlin", "2023/24"

@@ -92,7 +92,7 @@ app()
 # staging transaction, between staging and validation, a timed kill from outside (the run is then staging the rest
 # or importing Great Expectations), inside a promote transaction, between two datasets' committed verdicts
 # (curated ahead of Parquet), in the middle of a partition swap. Then a run to completion.
-PLAN = (("stage_tx", 2), ("staged", 2), ("timed", 0.35), ("promote_tx", 2), ("verdict", 2), ("publish_swap", 2))
+PLAN = (("stage_tx", 2), ("staged", 2), ("timed", 0.35), ("promote_tx", 2), ("verdict", 1), ("publish_swap", 2))
 
 def run_injected(home: Path, point: str, at: int) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", KILLER], check=False, cwd=home, capture_output=True, text=True,
