@@ -31,8 +31,9 @@ demo: setup
 run: setup chromium demo
 	$(BIN)/ims run
 
+# two workers (pytest-xdist), a test module stays on one worker so its servers and fixtures start once
 test: setup chromium
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile
 
 serve: setup
 	$(BIN)/ims serve

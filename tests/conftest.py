@@ -28,17 +28,31 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_home(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The demo network generated and ingested ONCE per session into its own IMS_HOME (treat as read-only).
 
     IMS_HOME is set only while it is built: a test that works on it sets ``IMS_HOME`` (monkeypatch) itself,
-    or copies the folder first if it changes anything.
+    or copies the folder first if it changes anything. Under pytest-xdist the workers share one build: the first
+    builds it under a file lock in the session's common temporary folder, the others wait and reuse it.
     """
+    from filelock import FileLock
+
+    if worker_id == "master":  # not distributed
+        return _build_demo(tmp_path_factory.mktemp("demo_home"))
+    shared = tmp_path_factory.getbasetemp().parent  # this session's folder, common to its workers
+    root = shared / "demo_home"
+    with FileLock(str(shared / "demo_home.lock")):
+        if not (root / ".built").exists():
+            _build_demo(root)
+            (root / ".built").touch()
+    return root
+
+
+def _build_demo(root: Path) -> Path:
     from ims_indicators.demo import generate_demo
     from ims_indicators.ingest import ingest_paths
     from ims_indicators.warehouse import open_warehouse
 
-    root = tmp_path_factory.mktemp("demo_home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("IMS_HOME", str(root))
         mp.setenv("IMS_EXPECTATIONS_DIR", os.environ.get("IMS_EXPECTATIONS_DIR") or str(REPO / "expectations"))
