@@ -41,7 +41,8 @@ FROM range($schools) AS r(s) JOIN bench_countries AS c ON c.i = s % 15;
 CREATE OR REPLACE TEMP TABLE bench_years AS
 SELECT y, (2015 + y) || '/' || lpad(CAST((2016 + y) % 100 AS VARCHAR), 2, '0') AS academic_year
 FROM range($years) AS r(y);
-INSERT INTO meta.submissions
+INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name, stored_path,
+                              sha256, received_at, status, reason, rows_in, rows_quarantined, superseded_by)
 SELECT d.dataset || '-' || s || '-' || y.y, d.dataset, 'school' || s, y.academic_year, 'school', d.dataset || '.csv',
        NULL, md5(d.dataset || s || y.y), make_timestamp(2016 + y.y, 9 + (s % 3), 1 + (s % 28), 12, 0, 0),
        CASE WHEN s % 17 = 0 THEN 'accepted_with_quarantine' ELSE 'accepted' END, NULL, 100,
