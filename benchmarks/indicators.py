@@ -146,7 +146,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--memory-limit", help="DuckDB memory_limit for the measured connection, e.g. 600MB "
-                                           "(default: DuckDB's, 80 %% of RAM)")
+                                           "(default: the production setting, IMS_DUCKDB_MEMORY_LIMIT or 768MB)")
     ap.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
     knobs = {"schools": args.schools, "years": args.years, "rows": args.rows}
@@ -167,6 +167,9 @@ def main() -> None:
         if args.memory_limit:
             con.execute(f"SET memory_limit = '{args.memory_limit}'")
         mob = con.execute("SELECT count(*) AS n FROM curated.mobility").fetchall()[0][0]
+        limit = con.execute("SELECT current_setting('memory_limit') AS m").fetchall()[0][0]
+        threads = con.execute("SELECT current_setting('threads') AS t").fetchall()[0][0]
+        print(f"DuckDB memory_limit {limit}, threads {threads}")
         print(f"synthetic network: {args.schools} schools × {args.years} years, {mob:,} mobility rows "
               f"(generated in {gen:.1f} s)")
 

@@ -50,6 +50,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 
                 raise WarehouseBusy(f"{path}: the warehouse is in use by another process ({exc})") from exc
             time.sleep(0.5)
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{settings.duckdb_memory_limit()}'")
     if not read_only:
         ensure_schema(con)
     return con
