@@ -159,11 +159,11 @@ final AS (
                             ci_low, ci_high, peer_mean)
             ELSE printf('95 %% interval %.2f–%.2f contains the peer mean %.2f', ci_low, ci_high, peer_mean)
         END,
+        -- no numbers here: the reason is printed, and a count of excluded students may be below the
+        -- suppression threshold (the counts stay in excluded_first_year / excluded_unknown_year)
         CASE WHEN excluded_unknown_year > 0
-             THEN printf('%d answer(s) without year_of_study left out: enrolment of at least one year not known',
-                         excluded_unknown_year) END,
-        CASE WHEN excluded_first_year > 0
-             THEN printf('%d answer(s) of first-year students left out', excluded_first_year) END
+             THEN 'answers without year_of_study left out: enrolment of at least one year not known' END,
+        CASE WHEN excluded_first_year > 0 THEN 'answers of first-year students left out' END
         ) AS reason,
         peer_schools,
         form,
