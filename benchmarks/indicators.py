@@ -41,7 +41,8 @@ FROM range($schools) AS r(s) JOIN bench_countries AS c ON c.i = s % 15;
 CREATE OR REPLACE TEMP TABLE bench_years AS
 SELECT y, (2015 + y) || '/' || lpad(CAST((2016 + y) % 100 AS VARCHAR), 2, '0') AS academic_year
 FROM range($years) AS r(y);
-INSERT INTO meta.submissions
+INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name, stored_path,
+                              sha256, received_at, status, reason, rows_in, rows_quarantined, superseded_by)
 SELECT d.dataset || '-' || s || '-' || y.y, d.dataset, 'school' || s, y.academic_year, 'school', d.dataset || '.csv',
        NULL, md5(d.dataset || s || y.y), make_timestamp(2016 + y.y, 9 + (s % 3), 1 + (s % 28), 12, 0, 0),
        CASE WHEN s % 17 = 0 THEN 'accepted_with_quarantine' ELSE 'accepted' END, NULL, 100,
@@ -145,7 +146,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--memory-limit", help="DuckDB memory_limit for the measured connection, e.g. 600MB "
-                                           "(default: DuckDB's, 80 %% of RAM)")
+                                           "(default: the production setting, IMS_DUCKDB_MEMORY_LIMIT or 768MB)")
     ap.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
     knobs = {"schools": args.schools, "years": args.years, "rows": args.rows}
@@ -166,6 +167,9 @@ def main() -> None:
         if args.memory_limit:
             con.execute(f"SET memory_limit = '{args.memory_limit}'")
         mob = con.execute("SELECT count(*) AS n FROM curated.mobility").fetchall()[0][0]
+        limit = con.execute("SELECT current_setting('memory_limit') AS m").fetchall()[0][0]
+        threads = con.execute("SELECT current_setting('threads') AS t").fetchall()[0][0]
+        print(f"DuckDB memory_limit {limit}, threads {threads}")
         print(f"synthetic network: {args.schools} schools × {args.years} years, {mob:,} mobility rows "
               f"(generated in {gen:.1f} s)")
 

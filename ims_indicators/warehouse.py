@@ -38,6 +38,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (created on first use). Waits up to ``wait`` s if another process holds it."""
     path = Path(path or settings.warehouse())
+    memory_limit = settings.duckdb_memory_limit()  # a malformed setting fails before anything is opened
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
@@ -50,6 +51,7 @@ def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 
                 raise WarehouseBusy(f"{path}: the warehouse is in use by another process ({exc})") from exc
             time.sleep(0.5)
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:
         ensure_schema(con)
     return con

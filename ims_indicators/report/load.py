@@ -181,6 +181,7 @@ def load(con: duckdb.DuckDBPyConnection) -> ReportData:
 
     catalogue = catalogue_frame(con, values)
     values = privacy.withhold_values(values, catalogue, k)  # gone here, so no page or sheet can show it
+    values = privacy.withhold_across_page(values, catalogue, k)  # ... nor from another row of the same page
 
     groups = read(con, "marts.benchmark_groups")
     peer_set, peer_sets = None, []

@@ -16,6 +16,12 @@ persons and survey respondents — never to programmes, datasets, submissions or
    the 1- and 3-year changes (the group stays: a coarse band, not the value).
 3. A survey item's numerator is a sum of scores, not a count: it is never shown (nor any sum of squares);
    its denominator (answers = respondents) follows rule 1.
+4. Secondary suppression across the page (:func:`withhold_across_page`): one school × year's page shows many
+   indicators, and several count the same people (the catalogue's measure SQL is the same: "outgoing students"
+   is the numerator of one indicator and the denominator of five). A count hidden in one row (``<k`` or
+   ``withheld``) is hidden in every row of that school and year that shows the same quantity, and every value
+   computed from it is withheld (value and the other shown part would give it back). Pages show no totals of
+   person counts over rows (a column of counts is never summed), so no total can give a hidden cell back.
 
 Peer statistics (median, quartiles) come from the benchmark mart, which computes them only from a minimum
 number of peer values; they are shown as computed. Free-text survey comments are personal data: they never
@@ -203,6 +209,49 @@ def withhold_values(values: pd.DataFrame, catalogue: pd.DataFrame, k: int) -> pd
              for n, d, i in zip(values["numerator"], values["denominator"], values["indicator_id"])]
     values["numerator_shown"] = pd.Series([a for a, _ in shown], index=values.index, dtype=object)
     values["denominator_shown"] = pd.Series([b for _, b in shown], index=values.index, dtype=object)
+    return values
+
+
+def _quantity_keys(catalogue: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """indicator_id -> (numerator, denominator) quantity keys: the measure's SQL text (``expr FROM source WHERE
+    condition``, so one count under two names is one quantity) where the catalogue has it, else the measure's
+    name, else a key of its own (then it is shared with nothing)."""
+    out = {}
+    for r in catalogue.to_dict("records"):
+        iid = str(r["indicator_id"])
+        keys = []
+        for part in ("numerator", "denominator"):
+            sql, name = r.get(f"{part}_sql"), r.get(f"{part}_name")
+            keys.append(str(sql) if isinstance(sql, str) and sql else
+                        f"name:{name}" if isinstance(name, str) and name else f"{iid}.{part}")
+        out[iid] = (keys[0], keys[1])
+    return out
+
+
+def withhold_across_page(values: pd.DataFrame, catalogue: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Rule 4 (after :func:`withhold_values`): a count hidden in one row of a school × year is hidden in every
+    row of that school and year showing the same quantity, and the values computed from it are withheld."""
+    if values.empty:
+        return values
+    keys = _quantity_keys(catalogue)
+    people = dict(zip(catalogue["indicator_id"].astype(str), catalogue["people"].astype(bool)))
+    parts = (("numerator_shown", 0), ("denominator_shown", 1))
+    hidden = {(s, y, keys[i][pos])
+              for s, y, i, *shown in zip(values["school_id"], values["academic_year"], values["indicator_id"],
+                                         values["numerator_shown"], values["denominator_shown"])
+              if people.get(i, True) and i in keys
+              for (_, pos), text in zip(parts, shown) if isinstance(text, str)}
+    if not hidden:
+        return values
+    for col, pos in parts:
+        hit = pd.Series([people.get(i, True) and i in keys and (s, y, keys[i][pos]) in hidden
+                         and not isinstance(text, str)
+                         for s, y, i, text in zip(values["school_id"], values["academic_year"],
+                                                  values["indicator_id"], values[col])],
+                        index=values.index, dtype=bool)
+        values.loc[hit, col] = WITHHELD
+        values.loc[hit, "withheld"] = True
+        values.loc[hit, "value"] = float("nan")
     return values
 
 

@@ -5,7 +5,9 @@ middle or bottom group ("Ranggruppen", not ranks) by its 95 % confidence interva
 departments, and only when at least 15 students judged it. We apply it per school × academic year × item:
 
 - n_i < 15 responses: no interval, no group (the reason says so);
-- only students enrolled for at least one year count (respondent rows with ``year_of_study`` 1 are left out);
+- only students known to be enrolled for at least one year count: respondent rows with ``year_of_study`` 1,
+  or without it (eligibility not known), are left out, counted in ``excluded_first_year`` /
+  ``excluded_unknown_year`` and named in the reason;
 - with fewer than 50 answers the response rate n_i / students invited (stated in the file) must be at least
   10 %, else no group (an unknown number invited counts as too low: it cannot be checked);
 - an interval wider than ± ``MAX_HALF_WIDTH`` (0.5 on the 1–6 scale) gets no group: CHE draws borders around the

@@ -89,7 +89,7 @@ def aggregate(rows: list[dict]) -> list[dict]:
     out = []
     for item in SURVEY_ITEMS:
         scores = [r["score"] for r in rows if r["item"] == item and r["score"] is not None
-                  and r.get("year_of_study", 2) >= 2]
+                  and (r.get("year_of_study") or 0) >= 2]
         if not scores:
             continue
         out.append({"school_id": rows[0]["school_id"], "academic_year": rows[0]["academic_year"], "item": item,

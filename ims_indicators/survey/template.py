@@ -52,7 +52,7 @@ def guide_lines(school_id: str | None, year: str, form: str) -> list[str]:
         + ", ".join(f"{key} ({label})" for key, label in SURVEY_ITEMS.items()) + ".",
         ("Form 'respondents': respondent_ref (the school's id of the respondent: pseudonymised on arrival and never "
         "stored as sent), score (a whole number), comment (optional free text, seen only by your school, names "
-        "masked), year_of_study (1 = first year: not counted); one answer per respondent and item."),
+        "masked), year_of_study (1 = first year: not counted; an answer without it is not counted either); one answer per respondent and item."),
         ("Form 'aggregated': responses (answers of students in year 2 or later, at least 1), mean (1..6), sd "
         f"(sample standard deviation with n - 1); one row per item. The {other!r} form: ims survey-template --form "
         f"{other}. Both forms: students_invited = students invited to the survey, on every row."),

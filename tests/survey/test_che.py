@@ -213,6 +213,29 @@ def test_first_year_students_do_not_count(con):
     assert a["n"] == 15 and a["mean"] == pytest.approx(22 / 15)
 
 
+def test_answers_without_year_of_study_are_not_counted_and_reported(con):
+    # a: 15 eligible answers (eight 1s, seven 2s, year 2) + 3 answers of 6 without year_of_study + 2 answers of 6
+    # from first-year students. Not known to be enrolled for a year = not eligible: n = 15, mean 22/15 (had the
+    # three counted: n 18, mean 40/18). The peer mean is then (22/15 + 3.5 + 2.5 + 37/15) / 4 = 2.48333.
+    # f: 16 answers, none with year_of_study → a row with n = 0, no group, the reason says why.
+    load(con, {}, network={k: v for k, v in NETWORK.items() if k != "a"})
+    add_respondents(con, "a", "teaching", [1] * 8 + [2] * 7 + [6] * 5, year_of_study=[2] * 15 + [None] * 3 + [1] * 2)
+    add_respondents(con, "f", "teaching", [1] * 16, year_of_study=[None] * 16)
+    compute_survey(con)
+    got = items(con)
+    a = got[("a", "teaching")]
+    assert a["n"] == 15 and a["mean"] == pytest.approx(22 / 15)
+    assert (a["excluded_unknown_year"], a["excluded_first_year"]) == (3, 2)
+    assert a["reason"].endswith("; answers without year_of_study left out: enrolment of at least one year not "
+                                "known; answers of first-year students left out")  # no small count printed
+    assert a["peer_mean"] == pytest.approx((22 / 15 + 3.5 + 2.5 + 37 / 15) / 4) and a["peer_schools"] == 4
+    f = got[("f", "teaching")]
+    assert f["n"] == 0 and f["mean"] is None and f["che_group"] is None and f["in_reference"] is False
+    assert f["excluded_unknown_year"] == 16 and f["excluded_first_year"] == 0
+    assert f["reason"] == ("fewer than 15 responses: no interval, no group (CHE minimum); answers without "
+                           "year_of_study left out: enrolment of at least one year not known")
+
+
 def test_below_50_answers_the_response_rate_must_reach_10_percent(con):
     # c: 20 answers of 250 invited = 8 %: no group and not in the peer mean; with 200 invited (10 %) it counts
     load(con, {}, network={k: v for k, v in NETWORK.items() if k != "c"})

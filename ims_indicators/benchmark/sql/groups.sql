@@ -17,43 +17,54 @@
 --           d = (score - oriented median) / |median|; d >= $ume_a A, >= $ume_b B, >= $ume_c C, >= $ume_d D,
 --           else E (a value on a cut-off goes to the better group; median 0: no letter).
 -- Trends: change_1y = value - value of the year before; change_3y = value - value three years before.
+-- Memory: the windows and the big joins carry only keys, scores and small numbers (members, ordered); the wide
+-- text columns (the value's reason, the catalogue's note) are joined once, at the end, from 200k-row / 40-row
+-- tables. Carrying them through the windows made this query hold ~1 GB at 500 schools × 10 years.
 INSERT INTO marts.benchmark_groups BY NAME
-WITH vals AS (
+WITH cat AS (
+    SELECT
+        indicator_id,
+        coalesce(groups, 'quartile') AS group_rule,
+        group_note,
+        CASE WHEN direction = 'lower' THEN -1 ELSE 1 END AS sign,
+        CASE WHEN direction = 'lower' THEN -cutoff_top ELSE cutoff_top END AS fixed_top,
+        CASE WHEN direction = 'lower' THEN -cutoff_bottom ELSE cutoff_bottom END AS fixed_bottom
+    FROM marts.indicator_catalogue
+),
+vals AS (
     SELECT
         v.school_id,
         v.academic_year,
         v.indicator_id,
         v.value,
         v.computable,
-        v.reason AS value_reason,
-        c.direction,
-        coalesce(c.groups, 'quartile') AS group_rule,
-        c.group_note,
-        CASE WHEN c.direction = 'lower' THEN -1 ELSE 1 END AS sign,
-        CASE WHEN c.direction = 'lower' THEN -c.cutoff_top ELSE c.cutoff_top END AS fixed_top,
-        CASE WHEN c.direction = 'lower' THEN -c.cutoff_bottom ELSE c.cutoff_bottom END AS fixed_bottom,
-        CASE WHEN c.direction = 'lower' THEN -v.value ELSE v.value END AS score,
+        c.group_rule,
+        CASE WHEN c.sign = -1 THEN -v.value ELSE v.value END AS score,
         CAST(left(v.academic_year, 4) AS INTEGER) AS y
     FROM marts.indicator_values AS v
-    JOIN marts.indicator_catalogue AS c USING (indicator_id)
+    JOIN cat AS c USING (indicator_id)
 ),
-trend AS (
+trend AS (  -- per school × year × indicator (not per peer set), with the value's reason
     SELECT
-        t.*,
+        t.school_id,
+        t.academic_year,
+        t.indicator_id,
+        v.reason AS value_reason,
         t.value - p1.value AS change_1y,
         t.value - p3.value AS change_3y,
         printf('%d/%02d', t.y - 1, t.y % 100) AS year_1,
         printf('%d/%02d', t.y - 3, (t.y - 2) % 100) AS year_3
     FROM vals AS t
+    JOIN marts.indicator_values AS v USING (school_id, academic_year, indicator_id)
     LEFT JOIN vals AS p1
         ON p1.school_id = t.school_id AND p1.indicator_id = t.indicator_id AND p1.y = t.y - 1 AND p1.computable
     LEFT JOIN vals AS p3
         ON p3.school_id = t.school_id AND p3.indicator_id = t.indicator_id AND p3.y = t.y - 3 AND p3.computable
 ),
 members AS (
-    SELECT m.peer_set, t.*
+    SELECT m.peer_set, t.school_id, t.academic_year, t.indicator_id, t.value, t.computable, t.group_rule, t.score
     FROM marts.peer_set_members AS m
-    JOIN trend AS t ON t.school_id = m.school_id AND t.academic_year = m.academic_year
+    JOIN vals AS t ON t.school_id = m.school_id AND t.academic_year = m.academic_year
 ),
 stats AS (
     SELECT
@@ -68,26 +79,32 @@ stats AS (
     FROM members
     GROUP BY peer_set, indicator_id, academic_year
 ),
-ordered AS (  -- computable values of quartile indicators, best first, with the gap to the better neighbour
+ordered AS (  -- best first within the computable (or the not computable) values; gap to the better neighbour
     SELECT
-        m.peer_set, m.indicator_id, m.academic_year, m.school_id, m.score,
-        lag(m.score) OVER w - m.score AS gap
+        m.*,
+        lag(m.score) OVER w - m.score AS gap,
+        rank() OVER w AS better_plus_one  -- 1 + values strictly better
     FROM members AS m
-    WHERE m.computable AND m.group_rule = 'quartile'
-    WINDOW w AS (PARTITION BY m.peer_set, m.indicator_id, m.academic_year ORDER BY m.score DESC)
+    WINDOW w AS (PARTITION BY m.peer_set, m.indicator_id, m.academic_year, m.computable ORDER BY m.score DESC)
 ),
-clustered AS (  -- a new cluster starts after a clear gap (more than the near-equal tolerance)
+clustered AS (  -- quartile rule: a new cluster starts after a clear gap (more than the near-equal tolerance)
     SELECT
         o.*,
-        sum(CASE WHEN o.gap IS NULL OR o.gap > s.near THEN 1 ELSE 0 END) OVER (
-            PARTITION BY o.peer_set, o.indicator_id, o.academic_year ORDER BY o.score DESC
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cluster
+        s.peer_n,
+        s.peer_median,
+        s.peer_q1,
+        s.peer_q3,
+        CASE WHEN o.computable AND o.group_rule = 'quartile' THEN
+            sum(CASE WHEN o.gap IS NULL OR o.gap > s.near THEN 1 ELSE 0 END) OVER (
+                PARTITION BY o.peer_set, o.indicator_id, o.academic_year, o.computable ORDER BY o.score DESC
+                RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) END AS cluster  -- RANGE: ties share a cluster
     FROM ordered AS o
     JOIN stats AS s USING (peer_set, indicator_id, academic_year)
 ),
 clusters AS (
     SELECT peer_set, indicator_id, academic_year, cluster, count(*) AS size
     FROM clustered
+    WHERE cluster IS NOT NULL
     GROUP BY ALL
 ),
 cuts AS (  -- for each cluster: values up to and including it (top side) and from it on (bottom side)
@@ -100,6 +117,11 @@ cuts AS (  -- for each cluster: values up to and including it (top side) and fro
     FROM clusters AS c
     JOIN stats AS s USING (peer_set, indicator_id, academic_year)
     WINDOW p AS (PARTITION BY c.peer_set, c.indicator_id, c.academic_year)
+),
+cluster_count AS (
+    SELECT peer_set, indicator_id, academic_year, max(cluster) AS clusters
+    FROM clusters
+    GROUP BY ALL
 ),
 top_cut AS (
     SELECT
@@ -119,42 +141,33 @@ bottom_cut AS (
       AND c.cluster >= t.top_last + 2
     GROUP BY ALL
 ),
-quartile AS (
-    SELECT
-        q.peer_set, q.indicator_id, q.academic_year, q.school_id,
-        max(q.cluster) OVER (PARTITION BY q.peer_set, q.indicator_id, q.academic_year) AS clusters,
-        t.top_last,
-        b.bottom_first,
-        CASE WHEN b.bottom_first IS NULL THEN NULL
-             WHEN q.cluster <= t.top_last THEN 'top'
-             WHEN q.cluster >= b.bottom_first THEN 'bottom'
-             ELSE 'middle' END AS quartile_group
-    FROM clustered AS q
-    LEFT JOIN top_cut AS t USING (peer_set, indicator_id, academic_year)
-    LEFT JOIN bottom_cut AS b USING (peer_set, indicator_id, academic_year)
-),
-ranked AS (
-    SELECT
-        m.*,
-        count(*) OVER (PARTITION BY m.peer_set, m.indicator_id, m.academic_year, m.computable
-                       ORDER BY m.score ASC) AS n_at_most
-    FROM members AS m
-),
 joined AS (
     SELECT
-        r.*,
-        s.peer_n,
-        s.peer_n >= $min_peer AS enough,
-        s.peer_median,
-        s.peer_q1,
-        s.peer_q3,
-        q.clusters,
-        q.quartile_group,
-        CASE WHEN r.computable AND s.peer_median <> 0
-             THEN round((r.value - s.peer_median) / abs(s.peer_median) * r.sign, 9) END AS distance
-    FROM ranked AS r
-    JOIN stats AS s USING (peer_set, indicator_id, academic_year)
-    LEFT JOIN quartile AS q USING (peer_set, indicator_id, academic_year, school_id)
+        q.*,
+        k.group_note,
+        k.sign,
+        k.fixed_top,
+        k.fixed_bottom,
+        t.value_reason,
+        t.change_1y,
+        t.change_3y,
+        t.year_1,
+        t.year_3,
+        q.peer_n - q.better_plus_one + 1 AS n_at_most,
+        q.peer_n >= $min_peer AS enough,
+        n.clusters,
+        CASE WHEN b.bottom_first IS NULL THEN NULL
+             WHEN q.cluster <= tc.top_last THEN 'top'
+             WHEN q.cluster >= b.bottom_first THEN 'bottom'
+             ELSE 'middle' END AS quartile_group,
+        CASE WHEN q.computable AND q.peer_median <> 0
+             THEN round((q.value - q.peer_median) / abs(q.peer_median) * k.sign, 9) END AS distance
+    FROM clustered AS q
+    JOIN cat AS k USING (indicator_id)
+    JOIN trend AS t USING (school_id, academic_year, indicator_id)
+    LEFT JOIN cluster_count AS n USING (peer_set, indicator_id, academic_year)
+    LEFT JOIN top_cut AS tc USING (peer_set, indicator_id, academic_year)
+    LEFT JOIN bottom_cut AS b USING (peer_set, indicator_id, academic_year)
 ),
 final AS (
     SELECT

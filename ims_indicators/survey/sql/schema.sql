@@ -21,3 +21,6 @@ ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS invited BIGINT;         
 ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS response_rate DOUBLE;   -- n / invited
 ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS in_reference BOOLEAN;   -- counts in the peer mean
 ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS eligible BOOLEAN;       -- ... and may get a group
+-- Respondent answers left out (not in n): first-year students, and students whose year_of_study is missing
+ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS excluded_first_year BIGINT;
+ALTER TABLE marts.survey_items ADD COLUMN IF NOT EXISTS excluded_unknown_year BIGINT;

@@ -2,8 +2,11 @@
 --
 -- Both submission forms meet in `parts`: respondent-level rows are aggregated here (count, avg, stddev_samp of
 -- the scores answered); aggregated rows are used as the school sent them. Same data, same n/mean/sd, same group.
--- Eligible answers: students enrolled for at least one year — a respondent-level row with year_of_study 1 is left
--- out (a row without year_of_study counts; an aggregated row must cover eligible students only).
+-- Eligible answers: students enrolled for at least one year (year_of_study >= 2). A respondent-level answer with
+-- year_of_study 1 is left out, and so is one WITHOUT year_of_study: the student is not known to be eligible, so
+-- the answer does not count; both are counted in excluded_first_year / excluded_unknown_year and named in the
+-- reason (an item whose answers are all left out keeps a row with n = 0). An aggregated row must cover eligible
+-- students only (the school states it; it carries no year_of_study).
 -- A school's mean is IN THE REFERENCE (the peer mean) when it has >= $min_n answers and, with fewer than
 -- $rate_below answers, a response rate n / students_invited >= $min_rate (the number invited must be stated).
 -- It is ELIGIBLE for a group when, in addition, it has an sd and an interval half-width $z·sd/√n <= $max_half.
@@ -17,7 +20,16 @@ INSERT INTO marts.survey_items BY NAME
 WITH survey AS (
     SELECT school_id, academic_year, item, score, responses, mean, sd, students_invited
     FROM curated.student_survey
-    WHERE score IS NULL OR coalesce(year_of_study, 2) >= 2
+    WHERE score IS NULL OR year_of_study >= 2
+),
+excluded AS (  -- respondent answers left out: first-year students, and students of unknown year of study
+    SELECT
+        school_id, academic_year, item,
+        count(*) FILTER (WHERE year_of_study = 1) AS excluded_first_year,
+        count(*) FILTER (WHERE year_of_study IS NULL) AS excluded_unknown_year
+    FROM curated.student_survey
+    WHERE score IS NOT NULL AND (year_of_study IS NULL OR year_of_study < 2)
+    GROUP BY school_id, academic_year, item
 ),
 invited AS (
     SELECT school_id, academic_year, max(students_invited) AS invited
@@ -59,17 +71,28 @@ pooled AS (  -- one part per school × year × item as a rule; two (both forms i
     FROM parts
     GROUP BY school_id, academic_year, item
 ),
+counted AS (  -- plus the items whose every answer was left out: n = 0, reported with the reason
+    SELECT * FROM pooled
+    UNION ALL BY NAME
+    SELECT e.school_id, e.academic_year, e.item, 'respondents' AS form, CAST(0 AS BIGINT) AS n,
+           CAST(NULL AS DOUBLE) AS mean, CAST(NULL AS DOUBLE) AS sd
+    FROM excluded AS e
+    ANTI JOIN pooled AS p USING (school_id, academic_year, item)
+),
 intervals AS (
     SELECT
         p.*,
+        coalesce(e.excluded_first_year, 0) AS excluded_first_year,
+        coalesce(e.excluded_unknown_year, 0) AS excluded_unknown_year,
         i.invited,
         p.n / nullif(i.invited, 0) AS response_rate,
         $z * p.sd / sqrt(p.n) AS half_width,
         p.n >= $min_n AS enough,
         CASE WHEN p.n >= $min_n THEN p.mean - $z * p.sd / sqrt(p.n) END AS ci_low,
         CASE WHEN p.n >= $min_n THEN p.mean + $z * p.sd / sqrt(p.n) END AS ci_high
-    FROM pooled AS p
+    FROM counted AS p
     LEFT JOIN invited AS i USING (school_id, academic_year)
+    LEFT JOIN excluded AS e USING (school_id, academic_year, item)
 ),
 checked AS (
     SELECT
@@ -113,7 +136,7 @@ final AS (
             WHEN ci_low > peer_mean THEN 'bottom'
             ELSE 'middle'
         END AS che_group,
-        CASE
+        concat_ws('; ', CASE
             WHEN NOT enough
                 THEN printf('fewer than %d responses: no interval, no group (CHE minimum)', $min_n)
             WHEN ci_low IS NULL THEN 'no standard deviation: no interval, no group'
@@ -135,13 +158,21 @@ final AS (
                 THEN printf('95 %% interval %.2f–%.2f lies entirely above (worse than) the peer mean %.2f',
                             ci_low, ci_high, peer_mean)
             ELSE printf('95 %% interval %.2f–%.2f contains the peer mean %.2f', ci_low, ci_high, peer_mean)
-        END AS reason,
+        END,
+        -- no numbers here: the reason is printed, and a count of excluded students may be below the
+        -- suppression threshold (the counts stay in excluded_first_year / excluded_unknown_year)
+        CASE WHEN excluded_unknown_year > 0
+             THEN 'answers without year_of_study left out: enrolment of at least one year not known' END,
+        CASE WHEN excluded_first_year > 0 THEN 'answers of first-year students left out' END
+        ) AS reason,
         peer_schools,
         form,
         invited,
         response_rate,
         in_reference,
-        eligible
+        eligible,
+        excluded_first_year,
+        excluded_unknown_year
     FROM grouped
 )
 SELECT * FROM final
