@@ -107,6 +107,19 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], *, dataset: 
     """The submission path for files and/or data/raw-style folders: stage → validate → promote → publish."""
     report = stage(con, paths, dataset=dataset, school_id=school_id, academic_year=academic_year,
                    progress=progress)
+    return _decided(con, report)
+
+
+def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, dict]]) -> IngestReport:
+    """The submission path for files that each come with their own key (``dataset``, ``school_id``,
+    ``academic_year``), staged one by one and validated together: one result per file, in order."""
+    from ims_indicators.ingest.stage import stage_file
+
+    return _decided(con, IngestReport([stage_file(con, path, **key) for path, key in files]))
+
+
+def _decided(con: duckdb.DuckDBPyConnection, report: IngestReport) -> IngestReport:
+    """validate → promote → publish what is staged; each result gets its submission's outcome."""
     by_id = {r.submission_id: r for r in report.results}
     for outcome in process_pending(con):
         if (r := by_id.get(outcome["submission_id"])) is not None:
@@ -151,16 +164,19 @@ def ingest_summary(report: IngestReport) -> dict:
 
 
 def validate_stage(con: duckdb.DuckDBPyConnection, all_submissions: bool = False) -> dict:
-    """Validate what is staged (``all_submissions``: revalidate every current accepted submission) and write
-    the stewards' validation report (reports/validation/)."""
+    """Validate what is staged (``all_submissions``: revalidate every current accepted submission), copy the
+    collection's new audit entries to meta.audit_log and write the stewards' validation report (reports/validation/)."""
     from ims_indicators.validate.report import write_steward_report
     from ims_indicators.validate.revalidate import revalidate_all
 
+    from ims_indicators.collection.audit import copy_audit_log
+
     outcomes = revalidate_all(con) if all_submissions else process_pending(con)
+    audit_copied = copy_audit_log(con)  # the collection's actions, before the report lists the overrides
     index = write_steward_report(con)
     out: dict[str, Any] = {"validated": len(outcomes), "statuses": dict(Counter(o["status"] for o in outcomes)),
                            "rows_quarantined": sum(o.get("rows_quarantined") or 0 for o in outcomes),
-                           "steward_report": str(index)}
+                           "steward_report": str(index), "audit_entries_copied": audit_copied}
     if all_submissions:
         out["revalidated"] = len(outcomes)
         out["rows_released"] = sum(o.get("rows_released", 0) for o in outcomes)

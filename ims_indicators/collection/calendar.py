@@ -25,9 +25,7 @@ class CalendarError(ValueError):
 
 def calendar_path() -> Path:
     """``IMS_COLLECTION_CALENDAR`` or ``catalogue/collection.yaml`` under IMS_HOME."""
-    import os
-
-    return Path(os.environ.get("IMS_COLLECTION_CALENDAR") or settings.home() / "catalogue" / "collection.yaml")
+    return settings.collection_calendar()
 
 
 def load_calendar(path: Path | None = None) -> dict[str, CollectionYear]:

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ims_indicators import settings
 from ims_indicators.collection import portal as api
 from ims_indicators.collection import state
 from ims_indicators.collection.worker import warehouse_reader
@@ -152,7 +153,7 @@ def register_pages(app: FastAPI) -> None:
 
         user = page_user(request, csrf)
         job = await api.store_upload(user, file, dataset, academic_year, None)
-        await anyio.to_thread.run_sync(api.wait_for, job["job_id"], api.upload_wait())
+        await anyio.to_thread.run_sync(api.wait_for, job["job_id"], settings.upload_wait())
         return RedirectResponse(f"/uploads/{job['job_id']}", status_code=303)
 
     @app.get("/uploads/{job_id}", include_in_schema=False)

@@ -50,6 +50,15 @@ def apply_verdict(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict
     return {"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held}
 
 
+def promote_overridden(con: duckdb.DuckDBPyConnection, dataset: str, sid: str) -> dict:
+    """After an override was recorded: the submission's status again, and its rows (now with the overridden
+    ones) to curated. The caller holds the transaction."""
+    status, reason, held = submissions.decide(con, sid)
+    if status != "rejected":
+        _promote(con, dataset, sid)
+    return {"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held}
+
+
 def _promote(con: duckdb.DuckDBPyConnection, dataset: str, sid: str) -> None:
     """Make this submission the current one for its key; the ones it supersedes leave curated."""
     cols = ", ".join(quote_ident(c) for c in ("submission_id", "source_row", *contract(dataset).names))
@@ -58,9 +67,9 @@ def _promote(con: duckdb.DuckDBPyConnection, dataset: str, sid: str) -> None:
     if not contract(dataset).per_year:  # the registry: a file adds or updates the schools it lists
         con.execute(f"""DELETE FROM curated.{dataset} WHERE school_id IN (SELECT school_id FROM staging.{dataset}
                         WHERE submission_id = $sid AND source_row NOT IN
-                        (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL))""",
-                    {"sid": sid})
+                        (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL
+                        AND override_id IS NULL))""", {"sid": sid})
     con.execute(f"""INSERT INTO curated.{dataset} ({cols})
                     SELECT {cols} FROM staging.{dataset} WHERE submission_id = $sid AND source_row NOT IN
-                    (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL)""",
-                    {"sid": sid})
+                    (SELECT source_row FROM meta.quarantine WHERE submission_id = $sid AND source_row IS NOT NULL
+                     AND override_id IS NULL)""", {"sid": sid})

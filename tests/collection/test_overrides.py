@@ -1,0 +1,160 @@
+"""Overrides of fatal rules end to end on a real portal: request → steward decision → promotion by the queue
+into curated with lineage; refusals; every action in meta.audit_log (the warehouse's copy of the audit log)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.collection.conftest import (
+    CURRENT,
+    SCHOOL_A,
+    SCHOOL_B,
+    Portal,
+    copy_home,
+    make_token,
+    planted_staffing,
+)
+from tests.collection.test_portal_api import auth, upload_done
+
+
+@pytest.fixture(scope="module")
+def portal(base_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    home = copy_home(base_home, tmp_path_factory.mktemp("overrides") / "home")
+    tokens = {"a": make_token(home, "keyholder", SCHOOL_A), "b": make_token(home, "keyholder", SCHOOL_B),
+              "steward": make_token(home, "steward"), "analyst": make_token(home, "analyst")}
+    server = Portal(home, IMS_UPLOAD_WAIT="30")
+    yield server, tokens
+    server.stop()
+
+
+def planted(server: Portal, token: str, school: str, tmp_path: Path) -> dict:
+    """Upload the staffing file with a negative fte in row 3; returns its submission and quarantined row."""
+    path = tmp_path / f"staffing-{school}.csv"
+    path.write_text(planted_staffing(school, CURRENT), encoding="utf-8")
+    job = upload_done(server.url, token, path, "staffing")
+    assert job["outcome"]["status"] == "accepted_with_quarantine", job
+    sid = job["submission_id"]
+    held = httpx.get(server.url + f"/api/submissions/{sid}/quarantine", headers=auth(token)).json()
+    assert [q["source_row"] for q in held] == [3]
+    return {"submission_id": sid, "rule": held[0]["rule"]}
+
+
+def request(server: Portal, token: str, sid: str, **body) -> httpx.Response:
+    return httpx.post(server.url + f"/api/submissions/{sid}/overrides", headers=auth(token), json=body, timeout=60)
+
+
+def warehouse_rows(home: Path, query: str, params: list | None = None, seconds: float = 30) -> list[dict]:
+    """Read the portal's warehouse from this process (the worker may hold it for a moment: retry)."""
+    import duckdb
+
+    from ims_indicators.warehouse import rows
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            con = duckdb.connect(str(home / "data" / "warehouse.duckdb"), read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+            continue
+        try:
+            return rows(con, query, params)
+        finally:
+            con.close()
+
+
+def audit_in_warehouse(home: Path, actions: set[str], seconds: float = 30) -> list[dict]:
+    """meta.audit_log once it holds every given action (the worker copies between jobs)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = warehouse_rows(home, "SELECT * FROM meta.audit_log ORDER BY seq")
+        if actions <= {e["action"] for e in found} or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def test_override_request_refusals(portal, tmp_path: Path) -> None:
+    server, tokens = portal
+    held = planted(server, tokens["b"], SCHOOL_B, tmp_path)
+    sid, rule = held["submission_id"], held["rule"]
+    ok = {"rule": rule, "source_rows": [3], "justification": "Repayment of an overpaid contract."}
+    assert request(server, tokens["a"], sid, **ok).status_code == 404  # another school's submission
+    assert request(server, tokens["analyst"], sid, **ok).status_code == 403
+    assert httpx.post(server.url + f"/api/submissions/{sid}/overrides", json=ok).status_code == 401
+    res = request(server, tokens["b"], sid, **{**ok, "rule": "academic_headcount_change"})
+    assert res.status_code == 422 and "not fatal" in res.json()["detail"]
+    res = request(server, tokens["b"], sid, **{**ok, "source_rows": [2, 3]})
+    assert res.status_code == 422 and "row(s) 2 " in res.json()["detail"] and "not held back" in res.json()["detail"]
+    res = request(server, tokens["b"], sid, **{**ok, "rule": "no_such_rule"})
+    assert res.status_code == 422 and "holds back no row" in res.json()["detail"]
+    assert request(server, tokens["b"], sid, **{**ok, "justification": " "}).status_code == 422
+
+    # rejected: the row stays quarantined, out of curated
+    ov = request(server, tokens["b"], sid, **ok).json()
+    assert ov["status"] == "requested" and ov["source_rows"] == [3]
+    url = server.url + f"/api/overrides/{ov['override_id']}"
+    assert httpx.post(url + "/reject", headers=auth(tokens["b"]), json={"note": "x"}).status_code == 403
+    res = httpx.post(url + "/reject", headers=auth(tokens["steward"]), json={"note": "Send a corrected file."})
+    assert res.status_code == 200 and res.json()["status"] == "rejected" and res.json()["promotion"] is None
+    assert httpx.post(url + "/approve", headers=auth(tokens["steward"]), json={}).status_code == 409
+    assert httpx.get(url, headers=auth(tokens["a"])).status_code == 404
+    assert [o["override_id"] for o in httpx.get(server.url + "/api/overrides", headers=auth(tokens["a"])).json()] == []
+    audit = audit_in_warehouse(server.home, {"request", "reject"})
+    reject = next(e for e in audit if e["action"] == "reject")
+    assert reject["target"] == ov["override_id"] and reject["role"] == "steward" and reject["school_id"] == SCHOOL_B
+    assert warehouse_rows(server.home, "SELECT count(*) AS n FROM curated.staffing WHERE submission_id = ? "
+                                       "AND source_row = 3", [sid])[0]["n"] == 0
+
+
+def test_override_approved_promotes_rows_with_lineage(portal, tmp_path: Path) -> None:
+    server, tokens = portal
+    held = planted(server, tokens["a"], SCHOOL_A, tmp_path)
+    sid, rule = held["submission_id"], held["rule"]
+    res = request(server, tokens["a"], sid, rule=rule, source_rows=[3],
+                  justification="Negative fte records a repaid secondment; confirmed by HR.")
+    assert res.status_code == 201, res.text
+    ov = res.json()
+    listed = httpx.get(server.url + "/api/overrides", headers=auth(tokens["steward"]),
+                       params={"status": "requested"}).json()
+    assert ov["override_id"] in [o["override_id"] for o in listed]
+
+    url = server.url + f"/api/overrides/{ov['override_id']}"
+    res = httpx.post(url + "/approve", headers=auth(tokens["steward"]), json={"note": "Accepted for 2023/24."})
+    assert res.status_code == 200 and res.json()["status"] == "approved"
+    deadline = time.monotonic() + 60
+    while (got := httpx.get(url, headers=auth(tokens["a"])).json())["promotion"]["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert got["promotion"]["outcome"]["status"] == "promoted", got
+    assert got["promotion"]["outcome"]["rows_promoted"] == 1
+
+    # the row is in curated, traceable to the override through its lineage
+    from ims_indicators.collection.overrides import lineage
+
+    import duckdb
+
+    con = duckdb.connect(str(server.home / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        traced = lineage(con, ov["override_id"])
+    finally:
+        con.close()
+    assert [(t["submission_id"], t["source_row"], t["rule"]) for t in traced] == [(sid, 3, rule)]
+    assert traced[0]["approved_by"].startswith("tok_")
+    row = warehouse_rows(server.home, "SELECT fte FROM curated.staffing WHERE submission_id = ? AND source_row = 3",
+                         [sid])
+    assert row == [{"fte": -3}] or float(row[0]["fte"]) == -3.0
+    sub = httpx.get(server.url + f"/api/submissions/{sid}", headers=auth(tokens["a"])).json()
+    assert sub["rows_quarantined"] == 0  # nothing held back any more
+    quarantine = httpx.get(server.url + f"/api/submissions/{sid}/quarantine", headers=auth(tokens["a"])).json()
+    assert [q["override_id"] for q in quarantine] == [ov["override_id"]]  # still listed, marked overridden
+
+    audit = audit_in_warehouse(server.home, {"request", "approve"})
+    mine = [e for e in audit if e["target"] == ov["override_id"]]
+    assert [e["action"] for e in mine] == ["request", "approve"]
+    assert [e["role"] for e in mine] == ["keyholder", "steward"] and all(e["token_id"].startswith("tok_") for e in mine)
+    assert [e["seq"] for e in audit] == sorted(e["seq"] for e in audit)
