@@ -70,6 +70,7 @@ def promote_override(job: dict) -> dict:
     from ims_indicators.collection.audit import copy_audit_log
     from ims_indicators.collection.overrides import OverrideRefused, promote
     from ims_indicators.pipeline import publish
+    from ims_indicators.validate.report import write_steward_report
 
     ov = state.override(job["override_id"])
     with warehouse_writer(f"override {job['override_id']}") as con:
@@ -80,6 +81,8 @@ def promote_override(job: dict) -> dict:
         else:
             publish(con)
         copy_audit_log(con)
+        if outcome["status"] == "promoted":
+            write_steward_report(con)  # stewards see the override in their validation report at once
     return outcome
 
 

@@ -31,10 +31,11 @@ def portal(base_home: Path, tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
-def planted(server: Portal, token: str, school: str, tmp_path: Path) -> dict:
+def planted(server: Portal, token: str, school: str, tmp_path: Path, professors: int = 100) -> dict:
     """Upload the staffing file with a negative fte in row 3; returns its submission and quarantined row."""
     path = tmp_path / f"staffing-{school}.csv"
-    path.write_text(planted_staffing(school, CURRENT), encoding="utf-8")
+    path.write_text(planted_staffing(school, CURRENT).replace(",professor,100,", f",professor,{professors},"),
+                    encoding="utf-8")
     job = upload_done(server.url, token, path, "staffing")
     assert job["outcome"]["status"] == "accepted_with_quarantine", job
     sid = job["submission_id"]
@@ -48,10 +49,14 @@ def request(server: Portal, token: str, sid: str, **body) -> httpx.Response:
 
 
 def warehouse_rows(home: Path, query: str, params: list | None = None, seconds: float = 30) -> list[dict]:
+    from ims_indicators.warehouse import rows
+
+    return reading(home, lambda con: rows(con, query, params), seconds)
+
+
+def reading(home: Path, read, seconds: float = 30):
     """Read the portal's warehouse from this process (the worker may hold it for a moment: retry)."""
     import duckdb
-
-    from ims_indicators.warehouse import rows
 
     deadline = time.monotonic() + seconds
     while True:
@@ -63,7 +68,7 @@ def warehouse_rows(home: Path, query: str, params: list | None = None, seconds: 
             time.sleep(0.2)
             continue
         try:
-            return rows(con, query, params)
+            return read(con)
         finally:
             con.close()
 
@@ -136,13 +141,7 @@ def test_override_approved_promotes_rows_with_lineage(portal, tmp_path: Path) ->
     # the row is in curated, traceable to the override through its lineage
     from ims_indicators.collection.overrides import lineage
 
-    import duckdb
-
-    con = duckdb.connect(str(server.home / "data" / "warehouse.duckdb"), read_only=True)
-    try:
-        traced = lineage(con, ov["override_id"])
-    finally:
-        con.close()
+    traced = reading(server.home, lambda con: lineage(con, ov["override_id"]))
     assert [(t["submission_id"], t["source_row"], t["rule"]) for t in traced] == [(sid, 3, rule)]
     assert traced[0]["approved_by"].startswith("tok_")
     row = warehouse_rows(server.home, "SELECT fte FROM curated.staffing WHERE submission_id = ? AND source_row = 3",
@@ -158,3 +157,43 @@ def test_override_approved_promotes_rows_with_lineage(portal, tmp_path: Path) ->
     assert [e["action"] for e in mine] == ["request", "approve"]
     assert [e["role"] for e in mine] == ["keyholder", "steward"] and all(e["token_id"].startswith("tok_") for e in mine)
     assert [e["seq"] for e in audit] == sorted(e["seq"] for e in audit)
+
+
+def test_override_by_the_pages_and_in_the_steward_report(portal, tmp_path: Path) -> None:
+    """The HTML forms (CSRF-protected): request on the submission page, approve in the console; the promoted
+    override is listed in the stewards' validation report."""
+    import re
+    from contextlib import closing
+
+    from tests.collection.test_portal_api import login
+
+    server, tokens = portal
+    held = planted(server, tokens["a"], SCHOOL_A, tmp_path, professors=101)  # a new file: a new submission
+    sid = held["submission_id"]
+    with closing(login(server.url, tokens["a"])) as client:
+        page = client.get(f"/submissions/{sid}")
+        assert 'id="override-request"' in page.text and held["rule"] in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        form = {"rule": held["rule"], "source_rows": "3", "justification": "Repaid secondment."}
+        assert client.post(f"/submissions/{sid}/overrides", data={**form, "csrf": "forged"}).status_code == 403
+        res = client.post(f"/submissions/{sid}/overrides", data={**form, "source_rows": "4", "csrf": csrf},
+                          follow_redirects=True)
+        assert "not held back" in res.text  # refused with the reason, nothing recorded
+        res = client.post(f"/submissions/{sid}/overrides", data={**form, "csrf": csrf}, follow_redirects=True)
+        ov_id = re.search(r"override (ovr_\w+) requested", res.text).group(1)
+        assert ov_id in res.text and "requested" in res.text
+    with closing(login(server.url, tokens["steward"])) as client:
+        console = client.get("/")
+        assert f'id="approve-{ov_id}"' in console.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', console.text).group(1)
+        res = client.post(f"/overrides/{ov_id}", data={"csrf": csrf, "decision": "approve", "note": "fine"},
+                          follow_redirects=True)
+        assert f"override {ov_id} approved" in res.text
+    url = server.url + f"/api/overrides/{ov_id}"
+    deadline = time.monotonic() + 60
+    while (got := httpx.get(url, headers=auth(tokens["steward"])).json())["promotion"]["state"] != "done":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert got["promotion"]["outcome"]["status"] == "promoted"
+    report = (server.home / "reports" / "validation" / "index.html").read_text(encoding="utf-8")
+    assert 'id="overrides"' in report and ov_id in report and "Repaid secondment." in report
