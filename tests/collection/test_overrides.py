@@ -197,3 +197,47 @@ def test_override_by_the_pages_and_in_the_steward_report(portal, tmp_path: Path)
     assert got["promotion"]["outcome"]["status"] == "promoted"
     report = (server.home / "reports" / "validation" / "index.html").read_text(encoding="utf-8")
     assert 'id="overrides"' in report and ov_id in report and "Repaid secondment." in report
+
+
+def long_mobility(school: str) -> str:
+    """Mobility with row 3 lasting 14.5 months (unusual but possible: the confirm check fires on it)."""
+    head = ("school_id,academic_year,mobility_ref,direction,participant_type,activity,programme,programme_level,"
+            "partner_country,partner_institution,start_date,end_date,participants,ects_earned,ects_recognised,"
+            "person_ref\n")
+    return head + (f"{school},{CURRENT},M1,outgoing,student,study,erasmus_plus,master,ES,Universidad de Granada,"
+                   f"2023-09-01,2024-02-15,1,30,30,P-1\n"
+                   f"{school},{CURRENT},M2,outgoing,student,study,erasmus_plus,master,FR,Universite de Lyon,"
+                   f"2023-09-01,2024-11-15,1,60,60,P-2\n")
+
+
+def test_confirm_check_is_ticked_and_blocks_signoff_until_then(portal, tmp_path: Path) -> None:
+    import re
+    from contextlib import closing
+
+    from tests.collection.test_portal_api import login
+
+    server, tokens = portal
+    path = tmp_path / "mobility.csv"
+    path.write_text(long_mobility(SCHOOL_B), encoding="utf-8")
+    assert upload_done(server.url, tokens["b"], path, "mobility")["outcome"]["status"] == "accepted"
+    checks = {c["rule"]: c for c in httpx.get(server.url + "/api/checks", headers=auth(tokens["b"]),
+                                              params={"academic_year": CURRENT}).json()}
+    long = checks["mobility_longer_than_12_months"]
+    assert long["severity"] == "confirm" and long["status"] == "open" and long["rows"] == [3]
+    assert long["value"] > 12 and "ects_above_60_per_semester" not in checks  # 60 ECTS over three semesters
+    res = httpx.post(server.url + "/api/signoff", headers=auth(tokens["b"]), data={"academic_year": CURRENT})
+    assert res.status_code == 409 and "mobility_longer_than_12_months is open (confirm)" in res.json()["detail"]
+    with closing(login(server.url, tokens["b"])) as client:
+        page = client.get("/", params={"academic_year": CURRENT})
+        assert 'type="checkbox"' in page.text and 'id="confirm-mobility_longer_than_12_months"' in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        res = client.post("/checks/mobility_longer_than_12_months", follow_redirects=True,
+                          data={"csrf": csrf, "academic_year": CURRENT, "response": "confirmed: the values are right"})
+        assert "recorded" in res.text
+    checks = {c["rule"]: c for c in httpx.get(server.url + "/api/checks", headers=auth(tokens["b"]),
+                                              params={"academic_year": CURRENT}).json()}
+    assert checks["mobility_longer_than_12_months"]["status"] == "resolved"
+    res = httpx.post(server.url + "/api/signoff", headers=auth(tokens["b"]), data={"academic_year": CURRENT})
+    assert res.status_code == 409 and "mobility_longer_than_12_months" not in res.json()["detail"]
+    audit = audit_in_warehouse(server.home, {"confirm"})
+    assert any(e["action"] == "confirm" and e["target"] == "mobility_longer_than_12_months" for e in audit)
