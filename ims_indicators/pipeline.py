@@ -186,18 +186,22 @@ def validate_stage(con: duckdb.DuckDBPyConnection, all_submissions: bool = False
     return out
 
 
-def indicators(con: duckdb.DuckDBPyConnection) -> dict:
-    """marts.indicator_values from the curated tables and the catalogue (every year)."""
+def indicators(con: duckdb.DuckDBPyConnection, include_unsigned: bool = False) -> dict:
+    """marts.indicator_values from the curated tables and the catalogue (every year): signed-off school years
+    only from the calendar's ``signoff_required_from`` on, unless ``include_unsigned`` (previews)."""
     from ims_indicators import indicators as ind
+    from ims_indicators.collection.cycle import signed_off_scope
 
-    return {"indicator_values": int(ind.compute_indicators(con))}
+    return {"indicator_values": int(ind.compute_indicators(con, scope=signed_off_scope(include_unsigned)))}
 
 
-def survey(con: duckdb.DuckDBPyConnection) -> dict:
-    """marts.survey_items: the student survey's items with CHE confidence-interval groups."""
+def survey(con: duckdb.DuckDBPyConnection, include_unsigned: bool = False) -> dict:
+    """marts.survey_items: the student survey's items with CHE confidence-interval groups (signed-off data as
+    for the indicators)."""
+    from ims_indicators.collection.cycle import signed_off_scope
     from ims_indicators.survey.che import compute_survey
 
-    return {"survey_items": int(compute_survey(con))}
+    return {"survey_items": int(compute_survey(con, scope=signed_off_scope(include_unsigned)))}
 
 
 def benchmark(con: duckdb.DuckDBPyConnection) -> dict:
@@ -258,10 +262,16 @@ CYCLE: tuple[Stage, ...] = (Stage("ingest", ingest), Stage("validate", validate_
 STAGES: dict[str, Stage] = {s.name: s for s in CYCLE}
 
 
-def compute_marts(con: duckdb.DuckDBPyConnection, draws: int | None = None) -> dict:
+SCOPED = ("indicators", "survey")  # the stages that choose the data: signed off only, unless include_unsigned
+
+
+def compute_marts(con: duckdb.DuckDBPyConnection, draws: int | None = None, include_unsigned: bool = False) -> dict:
     """Every stage of :data:`MARTS` in order (used by ``ims rebuild``); the rows written per mart."""
     out: dict = {}
     for s in MARTS:
-        result = s.run(con, draws=draws) if s.name == "score" else s.run(con)
+        options = {"draws": draws} if s.name == "score" else {}
+        if s.name in SCOPED:
+            options["include_unsigned"] = include_unsigned
+        result = s.run(con, **options)
         out.update(result.get("tables", result))
     return out

@@ -66,7 +66,7 @@ def _query(name: str, school_id: str, years: list[str]) -> list[dict]:
     with open_warehouse(read_only=True) as con:
         try:
             return rows(con, f"SELECT * FROM ({query}) WHERE school_id = ? AND list_contains(?, academic_year) "
-                             "ORDER BY source_row NULLS FIRST", [school_id, years])
+                             "ORDER BY ALL", [school_id, years])
         except Exception:  # noqa: BLE001 - curated tables not created yet: nothing to check
             return []
 
