@@ -241,3 +241,37 @@ def test_confirm_check_is_ticked_and_blocks_signoff_until_then(portal, tmp_path:
     assert res.status_code == 409 and "mobility_longer_than_12_months" not in res.json()["detail"]
     audit = audit_in_warehouse(server.home, {"confirm"})
     assert any(e["action"] == "confirm" and e["target"] == "mobility_longer_than_12_months" for e in audit)
+
+
+def test_api_docs_are_served_locally_under_the_csp(portal) -> None:
+    """/docs needs no CDN: every asset comes from the portal, and Swagger UI starts in Chromium with every
+    request outside the portal refused, under the portal's CSP (no inline script)."""
+    import re
+
+    from tests.collection.test_portal_browser import CHROMIUM, FLAGS
+
+    server, _ = portal
+    res = httpx.get(server.url + "/docs")
+    assert res.status_code == 200 and "script-src 'self'" in res.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="([^"]+)"', res.text)
+    assert assets and all(a.startswith("/") for a in assets) and "<script>" not in res.text
+    assert all(httpx.get(server.url + a).status_code == 200 for a in assets)
+    assert "/api/submissions/{submission_id}/overrides" in httpx.get(server.url + "/openapi.json").json()["paths"]
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        ctx = browser.new_context()
+        outside: list[str] = []
+        ctx.route(lambda url: not url.startswith(server.url),
+                  lambda route: (outside.append(route.request.url), route.abort()))
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server.url + "/docs")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+        assert "IMS collection portal" in page.inner_text(".swagger-ui .info .title")
+        assert page.locator(".opblock").count() > 10
+        browser.close()
+    assert outside == [] and errors == []
