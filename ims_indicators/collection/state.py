@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import takewhile
 from pathlib import Path
 
 from ims_indicators import settings
@@ -218,11 +219,10 @@ def next_batch() -> list[dict]:
     with connect() as con:
         waiting = con.execute("SELECT job_id, kind FROM uploads WHERE state IN ('queued', 'running') "
                               "ORDER BY seq").fetchall()
-        batch = [r[0] for r in waiting[:1]] if waiting and waiting[0][1] != "upload" else []
-        for job_id, kind in waiting if not batch else ():
-            if kind != "upload":
-                break
-            batch.append(job_id)
+        if waiting and waiting[0][1] != "upload":
+            batch = [waiting[0][0]]
+        else:
+            batch = [job_id for job_id, _ in takewhile(lambda job: job[1] == "upload", waiting)]
         con.executemany("UPDATE uploads SET state = 'running' WHERE job_id = ?", [(j,) for j in batch])
     return [upload(j) for j in batch]
 
