@@ -152,6 +152,18 @@ def test_override_approved_promotes_rows_with_lineage(portal, tmp_path: Path) ->
     quarantine = httpx.get(server.url + f"/api/submissions/{sid}/quarantine", headers=auth(tokens["a"])).json()
     assert [q["override_id"] for q in quarantine] == [ov["override_id"]]  # still listed, marked overridden
 
+    # a revalidation quarantines row 3 again, and the override still lets it through
+    from ims_indicators.lock import writer_lock
+    from ims_indicators.validate.revalidate import revalidate_all
+    from ims_indicators.warehouse import open_warehouse
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IMS_HOME", str(server.home))
+        mp.setenv("IMS_EXPECTATIONS_DIR", str(Path(__file__).resolve().parents[2] / "expectations"))
+        with writer_lock("test revalidation"), open_warehouse() as con:
+            revalidate_all(con, "staffing")
+            assert [(t["submission_id"], t["source_row"]) for t in lineage(con, ov["override_id"])] == [(sid, 3)]
+
     audit = audit_in_warehouse(server.home, {"request", "approve"})
     mine = [e for e in audit if e["target"] == ov["override_id"]]
     assert [e["action"] for e in mine] == ["request", "approve"]
