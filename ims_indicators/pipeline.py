@@ -166,10 +166,9 @@ def ingest_summary(report: IngestReport) -> dict:
 def validate_stage(con: duckdb.DuckDBPyConnection, all_submissions: bool = False) -> dict:
     """Validate what is staged (``all_submissions``: revalidate every current accepted submission), copy the
     collection's new audit entries to meta.audit_log and write the stewards' validation report (reports/validation/)."""
+    from ims_indicators.collection.audit import copy_audit_log
     from ims_indicators.validate.report import write_steward_report
     from ims_indicators.validate.revalidate import revalidate_all
-
-    from ims_indicators.collection.audit import copy_audit_log
 
     outcomes = revalidate_all(con) if all_submissions else process_pending(con)
     audit_copied = copy_audit_log(con)  # the collection's actions, before the report lists the overrides

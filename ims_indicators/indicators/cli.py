@@ -54,9 +54,9 @@ def indicators_command(
                                    "signoff_required_from in catalogue/collection.yaml).")] = False,
 ) -> None:
     """Compute indicator values from the catalogue into marts.indicator_values (or --explain one value)."""
+    from ims_indicators.collection.cycle import signed_off_scope
     from ims_indicators.console import err, fail, print_json, print_table
     from ims_indicators.indicators.catalogue import load_catalogue
-    from ims_indicators.collection.cycle import signed_off_scope
     from ims_indicators.indicators.compute import compute_indicators, explain_indicator
     from ims_indicators.lock import writer_lock
     from ims_indicators.pipeline import survey
