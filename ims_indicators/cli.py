@@ -125,6 +125,9 @@ def quarantine(
 @app.command()
 def rebuild(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    include_unsigned: Annotated[bool, typer.Option(
+        "--include-unsigned", help="Also use school years not signed off yet (a preview; see "
+                                   "signoff_required_from in catalogue/collection.yaml).")] = False,
 ) -> None:
     """Recreate the warehouse, curated Parquet and marts from data/raw/ alone (swapped in when complete)."""
     from ims_indicators.errors import WarehouseBusy
@@ -136,7 +139,7 @@ def rebuild(
     try:
         with writer_lock("ims rebuild", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
                 err.status("rebuilding from data/raw …"):
-            report, marts = run_rebuild(marts=compute_marts)
+            report, marts = run_rebuild(marts=lambda con: compute_marts(con, include_unsigned=include_unsigned))
     except WarehouseBusy as exc:
         fail(str(exc))
     except ScoreError as exc:  # e.g. nothing to score in an empty data/raw: the old warehouse stays in place

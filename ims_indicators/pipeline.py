@@ -107,6 +107,19 @@ def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], *, dataset: 
     """The submission path for files and/or data/raw-style folders: stage → validate → promote → publish."""
     report = stage(con, paths, dataset=dataset, school_id=school_id, academic_year=academic_year,
                    progress=progress)
+    return _decided(con, report)
+
+
+def ingest_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, dict]]) -> IngestReport:
+    """The submission path for files that each come with their own key (``dataset``, ``school_id``,
+    ``academic_year``), staged one by one and validated together: one result per file, in order."""
+    from ims_indicators.ingest.stage import stage_file
+
+    return _decided(con, IngestReport([stage_file(con, path, **key) for path, key in files]))
+
+
+def _decided(con: duckdb.DuckDBPyConnection, report: IngestReport) -> IngestReport:
+    """validate → promote → publish what is staged; each result gets its submission's outcome."""
     by_id = {r.submission_id: r for r in report.results}
     for outcome in process_pending(con):
         if (r := by_id.get(outcome["submission_id"])) is not None:
@@ -151,16 +164,18 @@ def ingest_summary(report: IngestReport) -> dict:
 
 
 def validate_stage(con: duckdb.DuckDBPyConnection, all_submissions: bool = False) -> dict:
-    """Validate what is staged (``all_submissions``: revalidate every current accepted submission) and write
-    the stewards' validation report (reports/validation/)."""
+    """Validate what is staged (``all_submissions``: revalidate every current accepted submission), copy the
+    collection's new audit entries to meta.audit_log and write the stewards' validation report (reports/validation/)."""
+    from ims_indicators.collection.audit import copy_audit_log
     from ims_indicators.validate.report import write_steward_report
     from ims_indicators.validate.revalidate import revalidate_all
 
     outcomes = revalidate_all(con) if all_submissions else process_pending(con)
+    audit_copied = copy_audit_log(con)  # the collection's actions, before the report lists the overrides
     index = write_steward_report(con)
     out: dict[str, Any] = {"validated": len(outcomes), "statuses": dict(Counter(o["status"] for o in outcomes)),
                            "rows_quarantined": sum(o.get("rows_quarantined") or 0 for o in outcomes),
-                           "steward_report": str(index)}
+                           "steward_report": str(index), "audit_entries_copied": audit_copied}
     if all_submissions:
         out["revalidated"] = len(outcomes)
         out["rows_released"] = sum(o.get("rows_released", 0) for o in outcomes)
@@ -170,18 +185,22 @@ def validate_stage(con: duckdb.DuckDBPyConnection, all_submissions: bool = False
     return out
 
 
-def indicators(con: duckdb.DuckDBPyConnection) -> dict:
-    """marts.indicator_values from the curated tables and the catalogue (every year)."""
+def indicators(con: duckdb.DuckDBPyConnection, include_unsigned: bool = False) -> dict:
+    """marts.indicator_values from the curated tables and the catalogue (every year): signed-off school years
+    only from the calendar's ``signoff_required_from`` on, unless ``include_unsigned`` (previews)."""
     from ims_indicators import indicators as ind
+    from ims_indicators.collection.cycle import signed_off_scope
 
-    return {"indicator_values": int(ind.compute_indicators(con))}
+    return {"indicator_values": int(ind.compute_indicators(con, scope=signed_off_scope(include_unsigned)))}
 
 
-def survey(con: duckdb.DuckDBPyConnection) -> dict:
-    """marts.survey_items: the student survey's items with CHE confidence-interval groups."""
+def survey(con: duckdb.DuckDBPyConnection, include_unsigned: bool = False) -> dict:
+    """marts.survey_items: the student survey's items with CHE confidence-interval groups (signed-off data as
+    for the indicators)."""
+    from ims_indicators.collection.cycle import signed_off_scope
     from ims_indicators.survey.che import compute_survey
 
-    return {"survey_items": int(compute_survey(con))}
+    return {"survey_items": int(compute_survey(con, scope=signed_off_scope(include_unsigned)))}
 
 
 def benchmark(con: duckdb.DuckDBPyConnection) -> dict:
@@ -242,10 +261,16 @@ CYCLE: tuple[Stage, ...] = (Stage("ingest", ingest), Stage("validate", validate_
 STAGES: dict[str, Stage] = {s.name: s for s in CYCLE}
 
 
-def compute_marts(con: duckdb.DuckDBPyConnection, draws: int | None = None) -> dict:
+SCOPED = ("indicators", "survey")  # the stages that choose the data: signed off only, unless include_unsigned
+
+
+def compute_marts(con: duckdb.DuckDBPyConnection, draws: int | None = None, include_unsigned: bool = False) -> dict:
     """Every stage of :data:`MARTS` in order (used by ``ims rebuild``); the rows written per mart."""
     out: dict = {}
     for s in MARTS:
-        result = s.run(con, draws=draws) if s.name == "score" else s.run(con)
+        options = {"draws": draws} if s.name == "score" else {}
+        if s.name in SCOPED:
+            options["include_unsigned"] = include_unsigned
+        result = s.run(con, **options)
         out.update(result.get("tables", result))
     return out

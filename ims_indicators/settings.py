@@ -203,3 +203,25 @@ def dask_address() -> str | None:
 def lock_timeout() -> float:
     """Seconds a writer waits for the warehouse lock before giving up."""
     return float(_env("IMS_LOCK_TIMEOUT", "600"))
+
+
+# --- the collection portal ---------------------------------------------------------------------------------------
+
+def collection_db() -> Path:
+    """The portal's own state (tokens, upload queue, sign-offs, audit log): ``IMS_COLLECTION_DB``."""
+    return _under_home("IMS_COLLECTION_DB", "data/collection.db")
+
+
+def collection_calendar() -> Path:
+    """The collection calendar: ``IMS_COLLECTION_CALENDAR`` (default ``catalogue/collection.yaml``)."""
+    return _under_home("IMS_COLLECTION_CALENDAR", "catalogue/collection.yaml")
+
+
+def max_upload_bytes() -> int:
+    """Largest upload the portal accepts: ``IMS_MAX_UPLOAD_MB`` (default 50)."""
+    return int(float(_env("IMS_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
+
+
+def upload_wait() -> float:
+    """Seconds an upload request waits for its outcome before answering 202 with a status URL (``IMS_UPLOAD_WAIT``)."""
+    return float(_env("IMS_UPLOAD_WAIT", "10"))

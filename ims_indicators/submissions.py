@@ -154,8 +154,9 @@ def decide(con: duckdb.DuckDBPyConnection, sub_id: str, file_reason: str | None 
     """Apply the status rule to a submission from its quarantined rows; returns (status, reason, rows held)."""
     file_name, rows_in = con.execute("SELECT file_name, rows_in FROM meta.submissions WHERE submission_id = ?",
                                      [sub_id]).fetchall()[0]
-    held = con.execute("SELECT count(DISTINCT source_row) FROM meta.quarantine WHERE submission_id = ?",
-                       [sub_id]).fetchall()[0][0]
+    overridden(con, sub_id)
+    held = con.execute("SELECT count(DISTINCT source_row) FROM meta.quarantine WHERE submission_id = ? "
+                       "AND override_id IS NULL", [sub_id]).fetchall()[0][0]
     status, reason = status_for(file_name, rows_in or 0, held, file_reason)
     con.execute("UPDATE meta.submissions SET status = ?, reason = ?, rows_quarantined = ? WHERE submission_id = ?",
                 [status, reason, held, sub_id])
@@ -213,6 +214,14 @@ def release(con: duckdb.DuckDBPyConnection, sub_id: str, *, stages: str = "check
         con.execute("DELETE FROM meta.quarantine WHERE submission_id = ?", [sub_id])
     else:
         con.execute("DELETE FROM meta.quarantine WHERE submission_id = ? AND stage <> 'read'", [sub_id])
+
+
+def overridden(con: duckdb.DuckDBPyConnection, sub_id: str) -> None:
+    """Mark the quarantined rows that an approved override (``meta.overrides``) lets through; they stay listed
+    here, with the override's id, and promotion no longer holds them back (also after revalidation)."""
+    con.execute("""UPDATE meta.quarantine AS q SET override_id = o.override_id FROM meta.overrides AS o
+                   WHERE q.submission_id = $sid AND o.submission_id = q.submission_id AND o.rule = q.rule
+                     AND list_contains(o.source_rows, q.source_row) AND q.override_id IS NULL""", {"sid": sub_id})
 
 
 # --- listings ----------------------------------------------------------------------------------------------------

@@ -88,6 +88,9 @@ def run_command(
     draws: Annotated[int | None, typer.Option("--draws", min=0, help="Monte Carlo draws of the label robustness "
                                                  "(default: the model's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    include_unsigned: Annotated[bool, typer.Option(
+        "--include-unsigned", help="Also use school years not signed off yet (a preview; see "
+                                   "signoff_required_from in catalogue/collection.yaml).")] = False,
     dask: Annotated[bool, typer.Option("--dask", help="Run the stages on Dask (= IMS_TASK_RUNNER=dask): on the "
                                        "scheduler at --dask-address, else on a local cluster of 2 workers.")] = False,
     dask_address: Annotated[str | None, typer.Option(
@@ -120,7 +123,7 @@ def run_command(
     err.print(f"running the annual cycle on {'the Prefect server at ' + api_url() if api_url() else 'a temporary Prefect server'}"
               f" (tasks on {describe(runner)}) …", highlight=False)
     state = annual_cycle.with_options(task_runner=runner)(years=year or None, pdf=pdf, draws=draws,
-                                                          return_state=True)
+                                                          include_unsigned=include_unsigned, return_state=True)
     data = state.result(raise_on_failure=False)
     summary = data.summary if isinstance(data, StageFailed) else data if isinstance(data, dict) else None
     if summary is None:  # crashed: no summary came back

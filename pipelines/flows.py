@@ -21,7 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed
 
 from ims_indicators import settings
-from ims_indicators.pipeline import CYCLE, MARTS
+from ims_indicators.pipeline import CYCLE, MARTS, SCOPED
 from pipelines import summary as sm
 from pipelines import tasks as t
 
@@ -192,10 +192,12 @@ def validate_flow(all_submissions: bool = False) -> dict:
 
 
 @flow(name="indicators", log_prints=True)
-def indicators_flow() -> dict:
-    """The marts before the label: indicator values, survey items, benchmark groups, survey indicator groups."""
-    summary = sm.new_summary("indicators")
-    _stages(summary, [(s.name, {}) for s in MARTS if s.name != "score"])
+def indicators_flow(include_unsigned: bool = False) -> dict:
+    """The marts before the label: indicator values, survey items, benchmark groups, survey indicator groups
+    (signed-off school years only, unless ``include_unsigned``)."""
+    summary = sm.new_summary("indicators", include_unsigned=include_unsigned or None)
+    _stages(summary, [(s.name, {"include_unsigned": include_unsigned} if s.name in SCOPED else {})
+                      for s in MARTS if s.name != "score"])
     _paths(summary)
     return _close(summary, "indicators-summary")
 
@@ -220,7 +222,7 @@ def report_flow(school: str | None = None, pdf: bool = False) -> dict:
 
 @flow(name="annual-cycle", log_prints=True)
 def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str | None = None,
-                 draws: int | None = None, seed: int | None = None) -> dict:
+                 draws: int | None = None, seed: int | None = None, include_unsigned: bool = False) -> dict:
     """The whole cycle on data/raw in one flow run, the stages of ``ims_indicators.pipeline.CYCLE`` in order.
 
     ``years`` limits which submissions are (re)ingested (the registry always is); the later stages always
@@ -230,10 +232,11 @@ def annual_cycle(years: list[str] | None = None, pdf: bool = False, model: str |
     Runs its tasks on Prefect's default thread pool; for Dask, call
     ``annual_cycle.with_options(task_runner=pipelines.runners.task_runner())`` (``IMS_TASK_RUNNER=dask``).
     """
-    summary = sm.new_summary("annual-cycle", years=years, pdf=pdf or None, model=model, draws=draws, seed=seed)
+    summary = sm.new_summary("annual-cycle", years=years, pdf=pdf or None, model=model, draws=draws, seed=seed,
+                             include_unsigned=include_unsigned or None)
     raw = settings.raw_dir()
     options = {"ingest": {"paths": [str(raw)], "years": years}, "score": {"model": model, "draws": draws, "seed": seed},
-               "report": {"pdf": pdf}}
+               "report": {"pdf": pdf}, **{name: {"include_unsigned": include_unsigned} for name in SCOPED}}
     stages = [(s.name, options.get(s.name, {})) for s in CYCLE]
     results: dict[str, dict] = {}
     if not raw.is_dir():

@@ -25,19 +25,13 @@ class CalendarError(ValueError):
 
 def calendar_path() -> Path:
     """``IMS_COLLECTION_CALENDAR`` or ``catalogue/collection.yaml`` under IMS_HOME."""
-    import os
-
-    return Path(os.environ.get("IMS_COLLECTION_CALENDAR") or settings.home() / "catalogue" / "collection.yaml")
+    return settings.collection_calendar()
 
 
 def load_calendar(path: Path | None = None) -> dict[str, CollectionYear]:
     """Every academic year of the calendar, checked (dates in order, datasets known)."""
-    import yaml
-
     path = path or calendar_path()
-    if not path.is_file():
-        return {}
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = _document(path)
     out: dict[str, CollectionYear] = {}
     for year, spec in (doc.get("years") or {}).items():
         canon = canonical_year(year)
@@ -59,6 +53,27 @@ def load_calendar(path: Path | None = None) -> dict[str, CollectionYear]:
                                 f"some of {', '.join(CONTRACTS)}")
         out[canon] = entry
     return out
+
+
+def _document(path: Path) -> dict:
+    import yaml
+
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def signoff_required_from(path: Path | None = None) -> str | None:
+    """The first academic year whose data reports and the label use only once signed off (``signoff_required_from``);
+    earlier years are historic, back-filled data used as they are. None: no year needs a sign-off."""
+    path = path or calendar_path()
+    value = _document(path).get("signoff_required_from")
+    if value is None:
+        return None
+    canon = canonical_year(str(value))
+    if canon is None:
+        raise CalendarError(f"{path.name}: signoff_required_from {value!r}: expected an academic year such as 2025/26")
+    return canon
 
 
 def year_entry(academic_year: str) -> CollectionYear | None:

@@ -1,8 +1,9 @@
-"""Credibility edit checks against the school's previous year (severity explain/confirm), from ``checks.yaml``.
+"""Edit checks a keyholder resolves, from ``checks.yaml``: credibility against the school's previous year
+(``sql/credibility.sql``) and unusual-but-possible values row by row (``sql/unusual.sql``).
 
-The measures are computed by ``sql/credibility.sql`` over curated data; a check is open until the keyholder
-explains (or confirms) it. Fatal rules stay where they are (GX suites, read checks): their findings are the
-quarantine.
+A check is open until the keyholder explains it (severity explain) or ticks that the values are right
+(confirm); open checks block sign-off. Fatal rules stay where they are (GX suites, read checks): their
+findings are the quarantine, and an override is the way past them.
 """
 
 from __future__ import annotations
@@ -17,17 +18,24 @@ from ims_indicators.warehouse import open_warehouse, rows, sql_text
 SEVERITIES = ("fatal", "confirm", "explain")
 
 
+KINDS = {"credibility": "max_change_share", "unusual": "max_value"}  # section of checks.yaml -> its threshold
+
+
 @cache
 def _rules_cached(path: str) -> tuple[dict, ...]:
     import yaml
 
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     out = []
-    for rule in doc.get("credibility") or ():
-        if rule.get("severity") not in SEVERITIES[1:]:
-            raise ValueError(f"{path}: rule {rule.get('rule')}: severity {rule.get('severity')!r}; expected "
-                             "confirm or explain")
-        out.append({**rule, "max_change_share": float(rule["max_change_share"])})
+    for kind, threshold in KINDS.items():
+        for rule in doc.get(kind) or ():
+            if rule.get("severity") not in SEVERITIES[1:]:
+                raise ValueError(f"{path}: rule {rule.get('rule')}: severity {rule.get('severity')!r}; expected "
+                                 "confirm or explain")
+            missing = [k for k in ("rule", "dataset", "measure", threshold, "message") if k not in rule]
+            if missing:
+                raise ValueError(f"{path}: rule {rule.get('rule')}: missing {', '.join(missing)}")
+            out.append({**rule, "kind": kind, threshold: float(rule[threshold])})
     return tuple(out)
 
 
@@ -42,35 +50,55 @@ def previous_year(year: str) -> str:
 
 def measures(school_id: str, years: tuple[str, ...]) -> dict[tuple[str, str], int]:
     """(measure, year) -> value for one school, from curated data ({} without a warehouse)."""
-    if not settings.warehouse().exists():
-        return {}
-    query = sql_text("ims_indicators.collection", "sql/credibility.sql")
-    with open_warehouse(read_only=True) as con:
-        try:
-            found = rows(con, f"SELECT * FROM ({query}) WHERE school_id = ? AND list_contains(?, academic_year)",
-                         [school_id, list(years)])
-        except Exception:  # noqa: BLE001 - curated tables not created yet: nothing to compare
-            return {}
+    found = _query("sql/credibility.sql", school_id, list(years))
     return {(r["measure"], r["academic_year"]): int(r["value"]) for r in found}
 
 
+def unusual_rows(school_id: str, year: str) -> list[dict]:
+    """Every row's unusual-value measures for one school and year (measure, submission_id, source_row, value)."""
+    return _query("sql/unusual.sql", school_id, [year])
+
+
+def _query(name: str, school_id: str, years: list[str]) -> list[dict]:
+    if not settings.warehouse().exists():
+        return []
+    query = sql_text("ims_indicators.collection", name)
+    with open_warehouse(read_only=True) as con:
+        try:
+            return rows(con, f"SELECT * FROM ({query}) WHERE school_id = ? AND list_contains(?, academic_year) "
+                             "ORDER BY ALL", [school_id, years])
+        except Exception:  # noqa: BLE001 - curated tables not created yet: nothing to check
+            return []
+
+
 def evaluate(school_id: str, year: str) -> list[dict]:
-    """Every credibility check of a school's year that fires, with its resolution (if any)."""
+    """Every check of a school's year that fires, with its resolution (if any)."""
     values = measures(school_id, (year, previous_year(year)))
+    unusual = unusual_rows(school_id, year) if any(r["kind"] == "unusual" for r in rules()) else []
     responses = {r["rule"]: r for r in state.check_responses(school_id, year)}
     out = []
     for rule in rules():
-        now, last = values.get((rule["measure"], year)), values.get((rule["measure"], previous_year(year)))
-        if now is None or not last:
-            continue
-        change = (now - last) / last
-        if abs(change) <= rule["max_change_share"]:
-            continue
+        if rule["kind"] == "credibility":
+            now, last = values.get((rule["measure"], year)), values.get((rule["measure"], previous_year(year)))
+            if now is None or not last:
+                continue
+            change = (now - last) / last
+            if abs(change) <= rule["max_change_share"]:
+                continue
+            found = {"value": now, "previous": last, "change_share": round(change, 3), "rows": [],
+                     "detail": f"{last} last year, {now} this year ({change:+.0%})"}
+        else:
+            hits = [r for r in unusual if r["measure"] == rule["measure"] and r["value"] > rule["max_value"]]
+            if not hits:
+                continue
+            shown = ", ".join(str(h["source_row"]) for h in hits[:20]) + (" …" if len(hits) > 20 else "")
+            found = {"value": max(h["value"] for h in hits), "previous": None, "change_share": None,
+                     "rows": [h["source_row"] for h in hits],
+                     "detail": f"{len(hits)} row(s) above {rule['max_value']:g}: row {shown}"}
         resp = responses.get(rule["rule"])
         out.append({"school_id": school_id, "academic_year": year, "dataset": rule["dataset"], "rule": rule["rule"],
-                    "severity": rule["severity"], "message": rule["message"], "value": now, "previous": last,
-                    "change_share": round(change, 3), "status": "resolved" if resp else "open",
-                    "response": resp["response"] if resp else None})
+                    "severity": rule["severity"], "message": rule["message"], **found,
+                    "status": "resolved" if resp else "open", "response": resp["response"] if resp else None})
     return out
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 from ims_indicators import settings
 from ims_indicators.collection import state
-from ims_indicators.collection.calendar import CollectionYear, load_calendar
+from ims_indicators.collection.calendar import CollectionYear, load_calendar, signoff_required_from
 from ims_indicators.warehouse import open_warehouse, rows
 
 ACCEPTED = ("accepted", "accepted_with_quarantine")
@@ -116,3 +116,16 @@ def sign_off(who: dict, school_id: str, year: str) -> None:
     if blockers:
         raise SignOffRefused(f"{school_id} {year} cannot be signed off: " + "; ".join(blockers))
     state.record_signoff(who, school_id, year, {"datasets": list(load_calendar()[year].required)})
+
+
+def signed_off_scope(include_unsigned: bool = False) -> str | None:
+    """The rows (by ``school_id``, ``academic_year``) reports and the label may use, as a SQL predicate: the years
+    before the calendar's ``signoff_required_from`` (historic, back-filled) and the signed-off school years.
+    None: everything (``include_unsigned`` for previews, or a calendar that requires no sign-off)."""
+    start = None if include_unsigned else signoff_required_from()
+    if start is None:
+        return None
+    signed = sorted(f"{school}|{year}" for school, year in state.signed_off_keys())
+    listed = ", ".join("'" + key.replace("'", "''") + "'" for key in signed)
+    return (f"(academic_year < '{start}' OR list_contains(CAST([{listed}] AS VARCHAR[]), "
+            "school_id || '|' || academic_year))")

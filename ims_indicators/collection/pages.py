@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ims_indicators import settings
 from ims_indicators.collection import portal as api
 from ims_indicators.collection import state
 from ims_indicators.collection.worker import warehouse_reader
@@ -135,6 +136,8 @@ def register_pages(app: FastAPI) -> None:
                 quarantine = quarantine_overview(filt["dataset"], filt["year"], filt["rule"])
             return render("console.html", request, title="steward console", cycle=cycle, f=filt, states=STATES,
                           datasets=datasets, years=years(), late=sum(c["late"] for c in cycle),
+                          overrides=[api.override_view(o) for o in state.overrides()
+                                     if o["status"] == "requested" or o["job_id"]][-200:],
                           rules=failures_per_rule(quarantine), quarantine=quarantine[:500])
         school = user["school_id"]
         year_ = api.year_param(academic_year) if academic_year else current_year()
@@ -152,7 +155,7 @@ def register_pages(app: FastAPI) -> None:
 
         user = page_user(request, csrf)
         job = await api.store_upload(user, file, dataset, academic_year, None)
-        await anyio.to_thread.run_sync(api.wait_for, job["job_id"], api.upload_wait())
+        await anyio.to_thread.run_sync(api.wait_for, job["job_id"], settings.upload_wait())
         return RedirectResponse(f"/uploads/{job['job_id']}", status_code=303)
 
     @app.get("/uploads/{job_id}", include_in_schema=False)
@@ -171,7 +174,42 @@ def register_pages(app: FastAPI) -> None:
         sub = api.submission_for(user, submission_id)
         with warehouse_reader():
             rows = list_quarantine(submission_id)
-        return render("submission.html", request, title="submission", s=sub, quarantine=rows)
+        return render("submission.html", request, title="submission", s=sub, quarantine=rows,
+                      overrides=[o for o in state.overrides(sub["school_id"]) if o["submission_id"] == submission_id],
+                      held_rules=sorted({q["rule"] for q in rows if q["override_id"] is None and q["stage"] != "read"}),
+                      can_request=user["role"] != "analyst")
+
+    @app.post("/submissions/{submission_id}/overrides", include_in_schema=False)
+    def override_form(request: Request, submission_id: str, csrf: str = Form(...), rule: str = Form(...),
+                      source_rows: str = Form(...), justification: str = Form(...)):
+        user = page_user(request, csrf)
+        to = f"/submissions/{submission_id}"
+        try:
+            numbers = [int(n) for n in source_rows.replace(";", ",").replace(" ", ",").split(",") if n.strip()]
+        except ValueError:
+            return back(f"rows {source_rows!r}: expected row numbers such as 3, 7", to)
+        try:
+            ov = api.request_override(user, submission_id, rule, numbers, justification)
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            return back(str(exc.detail), to)
+        return back(f"override {ov['override_id']} requested; a steward will decide", to)
+
+    @app.post("/overrides/{override_id}", include_in_schema=False)
+    def override_decision_form(request: Request, override_id: str, csrf: str = Form(...),
+                               decision: str = Form(...), note: str = Form("")):
+        user = page_user(request, csrf)
+        if decision not in ("approve", "reject"):
+            raise HTTPException(422, "decision: expected approve or reject")
+        try:
+            api.decide_override(user, override_id, decision == "approve", note)
+        except HTTPException as exc:
+            if exc.status_code != 409:
+                raise
+            return back(str(exc.detail))
+        return back(f"override {override_id} {decision}d" + (": its rows are being promoted" if decision == "approve"
+                                                              else ""))
 
     @app.post("/checks/{rule}", include_in_schema=False)
     def check_form(request: Request, rule: str, csrf: str = Form(...), academic_year: str = Form(...),

@@ -7,7 +7,6 @@ A keyholder sees only their school: anything of another school answers 404, as i
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections import defaultdict, deque
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from ims_indicators import settings
 from ims_indicators.collection import state
@@ -23,15 +23,6 @@ from ims_indicators.contracts import CONTRACTS, SLUG, canonical_year
 from ims_indicators.ingest.stage import DATA_SUFFIXES
 
 CHUNK = 1024 * 1024
-
-
-def max_upload_bytes() -> int:
-    return int(float(os.environ.get("IMS_MAX_UPLOAD_MB", "50")) * 1024 * 1024)
-
-
-def upload_wait() -> float:
-    """Seconds an upload request waits for its outcome before answering 202 with a status URL."""
-    return float(os.environ.get("IMS_UPLOAD_WAIT", "10"))
 
 
 def inbox() -> Path:
@@ -103,7 +94,7 @@ async def store_upload(user: dict, file: UploadFile, dataset: str, academic_year
     if suffix not in DATA_SUFFIXES:
         raise HTTPException(422, f"{original}: expected a file ending in {', '.join(sorted(DATA_SUFFIXES))}")
     stored = inbox() / f"{secrets.token_hex(12)}{suffix}"
-    size, limit = 0, max_upload_bytes()
+    size, limit = 0, settings.max_upload_bytes()
     try:
         with stored.open("wb") as fh:
             while chunk := await file.read(CHUNK):
@@ -148,6 +139,56 @@ def submission_for(user: dict, submission_id: str) -> dict:
 WORKER = Worker()
 
 
+class OverrideRequest(BaseModel):
+    rule: str = Field(description="The fatal rule that holds the rows back (as listed in the quarantine).")
+    source_rows: list[int] = Field(description="Row numbers in the file as sent (as listed in the quarantine).")
+    justification: str = Field(description="Why the values are right despite the rule.")
+
+
+class OverrideDecision(BaseModel):
+    note: str = Field("", description="The steward's note to the school.")
+
+
+def request_override(user: dict, submission_id: str, rule: str, source_rows: list[int], justification: str) -> dict:
+    from ims_indicators.collection.overrides import OverrideRefused, check_request
+    from ims_indicators.warehouse import open_warehouse
+
+    writer(user)
+    sub = submission_for(user, submission_id)
+    if not justification.strip():
+        raise HTTPException(422, "justification: expected why the values are right despite the rule")
+    if state.signed_off(sub["school_id"], sub["academic_year"]):
+        raise HTTPException(409, f"{sub['school_id']} {sub['academic_year']} is signed off and locked; a steward "
+                                 "must unlock it first")
+    rows_ = sorted(set(source_rows))
+    try:
+        with warehouse_reader(), open_warehouse(read_only=True) as con:
+            check_request(con, sub, rule, rows_)
+    except OverrideRefused as exc:
+        raise HTTPException(422, str(exc)) from None
+    return override_view(state.record_override_request(user, sub, rule, rows_, justification.strip()[:2000]))
+
+
+def decide_override(user: dict, override_id: str, approve: bool, note: str) -> dict:
+    if user["role"] != "steward":
+        raise HTTPException(403, "only a steward can approve or reject an override")
+    ov = state.override(override_id)
+    if ov is None:
+        raise HTTPException(404, "no such override")
+    decided = state.record_override_decision(user, override_id, approve, note.strip()[:2000])
+    if decided is None:
+        raise HTTPException(409, f"override {override_id} is already {ov['status']}")
+    WORKER.wake.set()
+    return decided
+
+
+def override_view(ov: dict) -> dict:
+    """An override with its promotion (the queued job's state and outcome) once approved."""
+    job = state.upload(ov["job_id"]) if ov.get("job_id") else None
+    promotion = {k: job[k] for k in ("state", "finished_at", "outcome")} if job else None
+    return {**ov, "promotion": promotion, "status_url": f"/api/overrides/{ov['override_id']}"}
+
+
 def register_api(app: FastAPI) -> None:
     """The JSON API under /api/ (Bearer tokens)."""
 
@@ -159,7 +200,7 @@ def register_api(app: FastAPI) -> None:
         job = await store_upload(user, file, dataset, academic_year, school_id)
         import anyio
 
-        job = await anyio.to_thread.run_sync(wait_for, job["job_id"], upload_wait())
+        job = await anyio.to_thread.run_sync(wait_for, job["job_id"], settings.upload_wait())
         return JSONResponse(job_view(job), status_code=200 if job["state"] == "done" else 202,
                             headers={"Location": f"/api/uploads/{job['job_id']}"})
 
@@ -225,6 +266,34 @@ def register_api(app: FastAPI) -> None:
         if not state.record_unlock(user, school_id, year_param(academic_year), reason):
             raise HTTPException(404, "that year is not signed off")
         return {"school_id": school_id, "academic_year": year_param(academic_year), "locked": False}
+
+    @app.post("/api/submissions/{submission_id}/overrides", status_code=201)
+    def post_override(submission_id: str, body: OverrideRequest, user: dict = Depends(who)):
+        """Request an override of a fatal rule for named quarantined rows of the submission (a steward decides)."""
+        return request_override(user, submission_id, body.rule, body.source_rows, body.justification)
+
+    @app.get("/api/overrides")
+    def get_overrides(status: str | None = None, user: dict = Depends(who)):
+        """Override requests (a keyholder's own school's; all for stewards and analysts)."""
+        return [override_view(o) for o in state.overrides(
+            user["school_id"] if user["role"] == "keyholder" else None, status)]
+
+    @app.get("/api/overrides/{override_id}")
+    def get_override(override_id: str, user: dict = Depends(who)):
+        ov = state.override(override_id)
+        if ov is None or not can_see(user, ov["school_id"]):
+            raise HTTPException(404, "no such override")
+        return override_view(ov)
+
+    @app.post("/api/overrides/{override_id}/approve")
+    def approve_override(override_id: str, body: OverrideDecision, user: dict = Depends(who)):
+        """Steward only: approve; the rows are promoted to curated by the queue (see ``promotion``)."""
+        return override_view(decide_override(user, override_id, True, body.note))
+
+    @app.post("/api/overrides/{override_id}/reject")
+    def reject_override(override_id: str, body: OverrideDecision, user: dict = Depends(who)):
+        """Steward only: reject; the rows stay quarantined."""
+        return override_view(decide_override(user, override_id, False, body.note))
 
     @app.get("/api/audit")
     def get_audit(user: dict = Depends(who)):

@@ -12,12 +12,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import takewhile
 from pathlib import Path
 
 from ims_indicators import settings
@@ -40,7 +40,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, token_id TEXT NOT NULL, school_id TEXT NOT NULL,
     dataset TEXT NOT NULL, academic_year TEXT NOT NULL, original_name TEXT NOT NULL, stored_path TEXT NOT NULL,
     size_bytes INTEGER NOT NULL, queued_at TEXT NOT NULL, state TEXT NOT NULL, finished_at TEXT,
-    submission_id TEXT, outcome TEXT);
+    submission_id TEXT, outcome TEXT, kind TEXT NOT NULL DEFAULT 'upload', override_id TEXT);
+CREATE TABLE IF NOT EXISTS overrides (
+    override_id TEXT PRIMARY KEY, submission_id TEXT NOT NULL, school_id TEXT NOT NULL, academic_year TEXT NOT NULL,
+    dataset TEXT NOT NULL, rule TEXT NOT NULL, source_rows TEXT NOT NULL, justification TEXT NOT NULL,
+    requested_by TEXT NOT NULL, requested_at TEXT NOT NULL, status TEXT NOT NULL, decided_by TEXT,
+    decided_at TEXT, note TEXT, job_id TEXT);
 CREATE TABLE IF NOT EXISTS check_responses (
     school_id TEXT NOT NULL, academic_year TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,
     response TEXT NOT NULL, token_id TEXT NOT NULL, at TEXT NOT NULL);
@@ -48,12 +53,12 @@ CREATE TABLE IF NOT EXISTS signoffs (
     school_id TEXT NOT NULL, academic_year TEXT NOT NULL, signed_off_at TEXT NOT NULL, token_id TEXT NOT NULL,
     unlocked_at TEXT, unlocked_by TEXT);
 """
-_local = threading.local()
 _seq_lock = threading.Lock()
+_migrated: set[str] = set()
 
 
 def db_path() -> Path:
-    return Path(os.environ.get("IMS_COLLECTION_DB") or settings.data_dir() / "collection.db")
+    return settings.collection_db()
 
 
 def now() -> str:
@@ -70,6 +75,12 @@ def connect() -> Iterator[sqlite3.Connection]:
     try:
         con.execute("PRAGMA journal_mode=WAL")
         con.executescript(DDL)
+        if str(path) not in _migrated:  # collection.db from before overrides: the queue's job kinds
+            cols = {r[1] for r in con.execute("PRAGMA table_info(uploads)")}
+            for col, spec in (("kind", "TEXT NOT NULL DEFAULT 'upload'"), ("override_id", "TEXT")):
+                if col not in cols:
+                    con.execute(f"ALTER TABLE uploads ADD COLUMN {col} {spec}")
+            _migrated.add(str(path))
         con.execute("BEGIN IMMEDIATE")
         yield con
         con.execute("COMMIT")
@@ -103,12 +114,20 @@ def audit(con: sqlite3.Connection, who: dict, action: str, *, school_id: str | N
                  json.dumps(details or {}, default=str)))
 
 
-def audit_entries(school_id: str | None = None) -> list[dict]:
+def audit_entries(school_id: str | None = None, after: int = 0) -> list[dict]:
+    """Entries in order (of one school; with a number above ``after``)."""
     with connect() as con:
-        q, p = "SELECT * FROM audit_log", []
+        q, p = "SELECT * FROM audit_log WHERE seq > ?", [after]
         if school_id:
-            q, p = q + " WHERE school_id = ?", [school_id]
+            q, p = q + " AND school_id = ?", [*p, school_id]
         return _dicts(con.execute(q + " ORDER BY seq", p))
+
+
+def last_audit_seq() -> int:
+    if not db_path().is_file():
+        return 0
+    with connect() as con:
+        return con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
 
 
 # --- tokens -----------------------------------------------------------------------------------------------------
@@ -163,14 +182,22 @@ def check_token(token: str) -> dict | None:
 
 # --- upload queue -----------------------------------------------------------------------------------------------
 
+def _queue(con: sqlite3.Connection, who: dict, school_id: str, dataset: str, year: str, original_name: str,
+           stored: str, size: int, kind: str = "upload", override_id: str | None = None) -> str:
+    job_id = ("up_" if kind == "upload" else "ov_") + secrets.token_hex(8)
+    seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM uploads").fetchone()[0]
+    con.execute("INSERT INTO uploads (job_id, seq, token_id, school_id, dataset, academic_year, original_name, "
+                "stored_path, size_bytes, queued_at, state, kind, override_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (job_id, seq, who["token_id"], school_id, dataset, year, original_name, stored, size, now(), kind,
+                 override_id))
+    return job_id
+
+
 def enqueue(who: dict, school_id: str, dataset: str, year: str, original_name: str, stored: Path,
             size: int) -> dict:
-    job_id = "up_" + secrets.token_hex(8)
     with _seq_lock, connect() as con:
-        seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM uploads").fetchone()[0]
-        con.execute("INSERT INTO uploads (job_id, seq, token_id, school_id, dataset, academic_year, original_name, "
-                    "stored_path, size_bytes, queued_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
-                    (job_id, seq, who["token_id"], school_id, dataset, year, original_name, str(stored), size, now()))
+        job_id = _queue(con, who, school_id, dataset, year, original_name, str(stored), size)
         audit(con, who, "upload", school_id=school_id, academic_year=year, dataset=dataset, target=job_id,
               details={"file_name": original_name, "size_bytes": size})
     return upload(job_id)
@@ -186,14 +213,18 @@ def upload(job_id: str) -> dict | None:
     return rec
 
 
-def next_queued() -> dict | None:
+def next_batch() -> list[dict]:
+    """The jobs waiting, in order, marked running: the uploads before the first override, or that override alone
+    (an override promotes rows of a submission that the uploads before it may replace)."""
     with connect() as con:
-        row = con.execute("SELECT job_id FROM uploads WHERE state IN ('queued', 'running') ORDER BY seq "
-                          "LIMIT 1").fetchone()
-        if row is None:
-            return None
-        con.execute("UPDATE uploads SET state = 'running' WHERE job_id = ?", (row[0],))
-    return upload(row[0])
+        waiting = con.execute("SELECT job_id, kind FROM uploads WHERE state IN ('queued', 'running') "
+                              "ORDER BY seq").fetchall()
+        if waiting and waiting[0][1] != "upload":
+            batch = [waiting[0][0]]
+        else:
+            batch = [job_id for job_id, _ in takewhile(lambda job: job[1] == "upload", waiting)]
+        con.executemany("UPDATE uploads SET state = 'running' WHERE job_id = ?", [(j,) for j in batch])
+    return [upload(j) for j in batch]
 
 
 def finish_upload(job_id: str, outcome: dict) -> None:
@@ -205,9 +236,9 @@ def finish_upload(job_id: str, outcome: dict) -> None:
 
 def uploads(school_id: str | None = None) -> list[dict]:
     with connect() as con:
-        q, p = "SELECT job_id FROM uploads", []
+        q, p = "SELECT job_id FROM uploads WHERE kind = 'upload'", []
         if school_id:
-            q, p = q + " WHERE school_id = ?", [school_id]
+            q, p = q + " AND school_id = ?", [school_id]
         ids = [r[0] for r in con.execute(q + " ORDER BY seq", p).fetchall()]
     return [upload(i) for i in ids]
 
@@ -263,3 +294,64 @@ def record_response(who: dict, school_id: str, year: str, rule: str, severity: s
         con.execute("INSERT INTO check_responses VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (school_id, year, rule, severity, response, who["token_id"], now()))
         audit(con, who, action, school_id=school_id, academic_year=year, target=rule, details={"response": response})
+
+
+# --- overrides of fatal rules -----------------------------------------------------------------------------------
+
+def _override(con: sqlite3.Connection, override_id: str) -> dict | None:
+    row = con.execute("SELECT * FROM overrides WHERE override_id = ?", (override_id,)).fetchone()
+    if row is None:
+        return None
+    rec = dict(row)
+    rec["source_rows"] = json.loads(rec["source_rows"])
+    return rec
+
+
+def override(override_id: str) -> dict | None:
+    with connect() as con:
+        return _override(con, override_id)
+
+
+def overrides(school_id: str | None = None, status: str | None = None) -> list[dict]:
+    with connect() as con:
+        q, p = "SELECT override_id FROM overrides WHERE 1 = 1", []
+        if school_id:
+            q, p = q + " AND school_id = ?", [*p, school_id]
+        if status:
+            q, p = q + " AND status = ?", [*p, status]
+        return [_override(con, r[0]) for r in con.execute(q + " ORDER BY requested_at, override_id", p).fetchall()]
+
+
+def record_override_request(who: dict, sub: dict, rule: str, source_rows: list[int], justification: str) -> dict:
+    """A keyholder's request to let named quarantined rows through despite a fatal rule (status requested)."""
+    override_id = "ovr_" + secrets.token_hex(6)
+    with connect() as con:
+        con.execute("INSERT INTO overrides (override_id, submission_id, school_id, academic_year, dataset, rule, "
+                    "source_rows, justification, requested_by, requested_at, status) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested')",
+                    (override_id, sub["submission_id"], sub["school_id"], sub["academic_year"], sub["dataset"], rule,
+                     json.dumps(source_rows), justification, who["token_id"], now()))
+        audit(con, who, "request", school_id=sub["school_id"], academic_year=sub["academic_year"],
+              dataset=sub["dataset"], target=override_id,
+              details={"submission_id": sub["submission_id"], "rule": rule, "source_rows": source_rows,
+                       "justification": justification})
+        return _override(con, override_id)
+
+
+def record_override_decision(who: dict, override_id: str, approve: bool, note: str) -> dict | None:
+    """A steward's decision on a requested override; an approval queues its promotion (None: not open)."""
+    with _seq_lock, connect() as con:
+        ov = _override(con, override_id)
+        if ov is None or ov["status"] != "requested":
+            return None
+        job_id = None
+        if approve:
+            job_id = _queue(con, who, ov["school_id"], ov["dataset"], ov["academic_year"],
+                            f"override {override_id}", "", 0, kind="override", override_id=override_id)
+        con.execute("UPDATE overrides SET status = ?, decided_by = ?, decided_at = ?, note = ?, job_id = ? "
+                    "WHERE override_id = ?", ("approved" if approve else "rejected", who["token_id"], now(), note,
+                                              job_id, override_id))
+        audit(con, who, "approve" if approve else "reject", school_id=ov["school_id"],
+              academic_year=ov["academic_year"], dataset=ov["dataset"], target=override_id,
+              details={"submission_id": ov["submission_id"], "rule": ov["rule"], "note": note, "job_id": job_id})
+        return _override(con, override_id)

@@ -59,6 +59,19 @@ def apply_verdicts(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[
     return outcomes
 
 
+def promote_overridden(con: duckdb.DuckDBPyConnection, dataset: str, sid: str) -> dict:
+    """After an override was recorded: the submission's status again, and its rows (now with the overridden
+    ones) to curated. The caller holds the transaction."""
+    status, reason, held = submissions.decide(con, sid)
+    if status != "rejected":
+        if contract(dataset).per_year:
+            older = submissions.supersede(con, sid)
+            if older:
+                con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [older])
+        _promote(con, dataset, [sid])
+    return {"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held}
+
+
 def _quarantine_failures(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _failures (source_row BIGINT, stage VARCHAR, rule VARCHAR, "
                 "column_name VARCHAR, reason VARCHAR)")
@@ -77,7 +90,7 @@ def _promote(con: duckdb.DuckDBPyConnection, dataset: str, sids: list[str]) -> N
     cols = ", ".join(quote_ident(c) for c in ("submission_id", "source_row", *contract(dataset).names))
     con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [sids])
     held = """NOT EXISTS (SELECT 1 FROM meta.quarantine q WHERE q.submission_id = s.submission_id
-                          AND q.source_row = s.source_row)"""
+                          AND q.source_row = s.source_row AND q.override_id IS NULL)"""  # overridden rows go in
     if not contract(dataset).per_year:
         con.execute(f"""DELETE FROM curated.{dataset} WHERE school_id IN (SELECT school_id FROM staging.{dataset} s
                         WHERE submission_id IN (SELECT unnest($sids)) AND {held})""", {"sids": sids})

@@ -49,8 +49,12 @@ def indicators_command(
     year: FilterYear = None,
     school: FilterSchool = None,
     as_json: AsJson = False,
+    include_unsigned: Annotated[bool, typer.Option(
+        "--include-unsigned", help="Also use school years not signed off yet (a preview; see "
+                                   "signoff_required_from in catalogue/collection.yaml).")] = False,
 ) -> None:
     """Compute indicator values from the catalogue into marts.indicator_values (or --explain one value)."""
+    from ims_indicators.collection.cycle import signed_off_scope
     from ims_indicators.console import err, fail, print_json, print_table
     from ims_indicators.indicators.catalogue import load_catalogue
     from ims_indicators.indicators.compute import compute_indicators, explain_indicator
@@ -77,8 +81,8 @@ def indicators_command(
         with writer_lock("ims indicators", on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]")), \
                 open_warehouse() as con:
             err.print(f"computing {len(cat.indicators)} indicators …", highlight=False)
-            n = compute_indicators(con, cat)
-            err.print(f"{survey(con)['survey_items']} survey item rows written to marts.survey_items", highlight=False)
+            n = compute_indicators(con, cat, scope=signed_off_scope(include_unsigned))
+            err.print(f"{survey(con, include_unsigned)['survey_items']} survey item rows written to marts.survey_items", highlight=False)
             data = rows(con, f"SELECT school_id, academic_year, indicator_id, value, numerator, denominator, "
                              f"computable, reason, source FROM marts.indicator_values WHERE {where} "
                              f"ORDER BY school_id, academic_year, indicator_id", params)

@@ -139,8 +139,12 @@ def _measure_text(m: Measure) -> str:
     return f"{m.expr} FROM {m.source}" + (f" WHERE {m.where}" if m.where else "")
 
 
-def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) -> int:
-    """Recompute ``marts.indicator_values`` (and frame and catalogue table) in one transaction; rows written."""
+def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None,
+                       scope: str | None = None) -> int:
+    """Recompute ``marts.indicator_values`` (and frame and catalogue table) in one transaction; rows written.
+
+    ``scope``: a SQL predicate on ``school_id``/``academic_year`` (the signed-off data, see
+    ``collection.cycle.signed_off_scope``); school years outside it are left out of the frame and the values."""
     cat = catalogue or load_catalogue()
     ensure_marts(con)
     check_catalogue(cat, con)
@@ -156,6 +160,9 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
         con.execute("INSERT INTO marts.indicator_values " + values_sql(cat, cat.indicators, scans, temps))
         for name in temps:
             con.execute(f"DROP TABLE temp.{name}")
+        if scope:
+            for table in ("marts.indicator_frame", "marts.indicator_values"):
+                con.execute(f"DELETE FROM {table} WHERE NOT {scope}")
     return con.execute("SELECT count(*) AS n FROM marts.indicator_values").fetchall()[0][0]
 
 

@@ -52,3 +52,41 @@ CREATE TABLE IF NOT EXISTS meta.validation_runs (
     observed_value   VARCHAR,
     details          JSON                -- reason template, kwargs, first unexpected rows and values
 );
+
+-- Rows a steward let through despite a fatal rule (written by collection/overrides.py only). The curated rows
+-- promoted by an override keep their submission_id and source_row: join on those and source_rows to trace them.
+CREATE TABLE IF NOT EXISTS meta.overrides (
+    override_id    VARCHAR PRIMARY KEY,
+    submission_id  VARCHAR NOT NULL,
+    dataset        VARCHAR NOT NULL,
+    school_id      VARCHAR NOT NULL,
+    academic_year  VARCHAR NOT NULL,
+    rule           VARCHAR NOT NULL,
+    source_rows    BIGINT[] NOT NULL,
+    justification  VARCHAR NOT NULL,
+    requested_by   VARCHAR NOT NULL,   -- token id of the keyholder
+    requested_at   TIMESTAMP NOT NULL,
+    approved_by    VARCHAR NOT NULL,   -- token id of the steward
+    approved_at    TIMESTAMP NOT NULL,
+    rows_promoted  BIGINT NOT NULL,
+    promoted_at    TIMESTAMP NOT NULL
+);
+-- The quarantine row an approved override let through (NULL: still held back).
+ALTER TABLE meta.quarantine ADD COLUMN IF NOT EXISTS override_id VARCHAR;
+
+-- Every action of the collection (upload, confirm, explain, request, approve, reject, sign-off, unlock, tokens):
+-- append-only, copied from the portal's collection.db (where the portal writes, also while another process
+-- holds the warehouse) by collection/audit.py only, whenever the portal's worker or the pipeline holds it.
+CREATE TABLE IF NOT EXISTS meta.audit_log (
+    seq            BIGINT PRIMARY KEY, -- the entry's number in collection.db
+    acted_at       TIMESTAMP NOT NULL, -- when (UTC)
+    token_id       VARCHAR NOT NULL,   -- who: token id ('cli' for the command line)
+    role           VARCHAR NOT NULL,   -- keyholder, steward, analyst
+    action         VARCHAR NOT NULL,
+    school_id      VARCHAR,
+    academic_year  VARCHAR,
+    dataset        VARCHAR,
+    target         VARCHAR,            -- upload job, rule, override id
+    details        JSON,
+    copied_at      TIMESTAMP NOT NULL
+);

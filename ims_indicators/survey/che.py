@@ -62,13 +62,22 @@ def ensure_survey_mart(con: duckdb.DuckDBPyConnection) -> None:
 
 def compute_survey(con: duckdb.DuckDBPyConnection, *, min_responses: int = MIN_RESPONSES, z: float = Z,
                    min_schools: int = MIN_PEER_SCHOOLS, rate_below: int = RATE_BELOW,
-                   min_rate: float = MIN_RESPONSE_RATE, max_half_width: float = MAX_HALF_WIDTH) -> int:
-    """Recompute ``marts.survey_items`` from ``curated.student_survey`` in one transaction; rows written."""
+                   min_rate: float = MIN_RESPONSE_RATE, max_half_width: float = MAX_HALF_WIDTH,
+                   scope: str | None = None) -> int:
+    """Recompute ``marts.survey_items`` from ``curated.student_survey`` in one transaction; rows written.
+
+    ``scope``: a SQL predicate on ``school_id``/``academic_year`` (the signed-off data): only those answers are
+    used, also for the peer means."""
     ensure_survey_mart(con)
     with transaction(con):
         con.execute("DELETE FROM marts.survey_items")
         if table_exists(con, "curated.student_survey"):
-            con.execute(sql_text(PKG, "survey_items.sql"),
+            query = sql_text(PKG, "survey_items.sql")
+            if scope:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW survey_in_scope AS SELECT * FROM curated.student_survey "
+                            f"WHERE {scope}")
+                query = query.replace("curated.student_survey", "temp.survey_in_scope")
+            con.execute(query,
                         {"min_n": int(min_responses), "z": float(z), "min_schools": int(min_schools),
                          "rate_below": int(rate_below), "min_rate": float(min_rate),
                          "max_half": float(max_half_width)})

@@ -127,6 +127,7 @@ def write_steward_report(con: duckdb.DuckDBPyConnection, out_dir: Path | None = 
     for s in subs:
         totals[s["status"]] = totals.get(s["status"], 0) + 1
     index = out_dir / "index.html"
+    overrides = rows(con, "SELECT * FROM meta.overrides ORDER BY approved_at, override_id")
     index.write_text(env.get_template("index.html").render(subs=index_rows, totals=totals, docs_link=docs_link,
-                                                           generated=generated), encoding="utf-8")
+                                                           overrides=overrides, generated=generated), encoding="utf-8")
     return index

@@ -90,7 +90,7 @@ def test_annual_cycle_fills_every_mart_and_reports_refusals(network: Path) -> No
 def test_failed_stage_fails_the_run_readably_and_a_rerun_picks_up(network: Path) -> None:
     from ims_indicators import indicators
 
-    def broken(con):
+    def broken(con, *args, **options):
         raise ValueError("catalogue/indicators.yaml: indicator 'x' divides by an unknown measure")
 
     with pytest.MonkeyPatch.context() as mp:  # undone before the re-run: the fix
