@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,18 @@ def planted_staffing(school: str, year: str) -> str:
     return ("school_id,academic_year,staff_category,headcount,fte,foreign_nationality\n"
             f"{school},{year},professor,100,90,10\n{school},{year},lecturer,50,-3,5\n"
             f"{school},{year},researcher,80,70,20\n")
+
+
+@contextmanager
+def running_portal(base: Path, folder: Path, upload_wait: str) -> Iterator[tuple[Portal, dict[str, str]]]:
+    """A copy of ``base`` served by a real portal, with a token per role: keyholders of A ("a") and B ("b"),
+    a steward and an analyst; stopped on exit."""
+    home = copy_home(base, folder / "home")
+    tokens = {"a": make_token(home, "keyholder", SCHOOL_A), "b": make_token(home, "keyholder", SCHOOL_B),
+              "steward": make_token(home, "steward"), "analyst": make_token(home, "analyst")}
+    server = Portal(home, IMS_UPLOAD_WAIT=upload_wait)
+    try:
+        yield server, tokens
+    finally:
+        server.stop()
+

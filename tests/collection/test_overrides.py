@@ -14,21 +14,16 @@ from tests.collection.conftest import (
     SCHOOL_A,
     SCHOOL_B,
     Portal,
-    copy_home,
-    make_token,
     planted_staffing,
+    running_portal,
 )
 from tests.collection.test_portal_api import auth, upload_done
 
 
 @pytest.fixture(scope="module")
 def portal(base_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    home = copy_home(base_home, tmp_path_factory.mktemp("overrides") / "home")
-    tokens = {"a": make_token(home, "keyholder", SCHOOL_A), "b": make_token(home, "keyholder", SCHOOL_B),
-              "steward": make_token(home, "steward"), "analyst": make_token(home, "analyst")}
-    server = Portal(home, IMS_UPLOAD_WAIT="30")
-    yield server, tokens
-    server.stop()
+    with running_portal(base_home, tmp_path_factory.mktemp("overrides"), upload_wait="30") as served:
+        yield served
 
 
 def planted(server: Portal, token: str, school: str, tmp_path: Path, professors: int = 100) -> dict:

@@ -17,12 +17,11 @@ from tests.collection.conftest import (
     REPO_VENV_IMS,
     SCHOOL_A,
     SCHOOL_B,
-    Portal,
     copy_home,
     demo_file,
-    make_token,
     planted_staffing,
     portal_env,
+    running_portal,
 )
 
 COMPARED = ("submission_id", "dataset", "school_id", "academic_year", "status", "reason", "rows_in",
@@ -31,12 +30,8 @@ COMPARED = ("submission_id", "dataset", "school_id", "academic_year", "status", 
 
 @pytest.fixture(scope="module")
 def portal(base_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    home = copy_home(base_home, tmp_path_factory.mktemp("portal") / "home")
-    tokens = {"a": make_token(home, "keyholder", SCHOOL_A), "b": make_token(home, "keyholder", SCHOOL_B),
-              "steward": make_token(home, "steward"), "analyst": make_token(home, "analyst")}
-    server = Portal(home, IMS_UPLOAD_WAIT="20")
-    yield server, tokens
-    server.stop()
+    with running_portal(base_home, tmp_path_factory.mktemp("portal"), upload_wait="20") as served:
+        yield served
 
 
 def auth(token: str) -> dict:
