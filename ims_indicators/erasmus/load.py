@@ -41,6 +41,7 @@ from ims_indicators.errors import InputRefused
 from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
 from ims_indicators.submissions import SubmissionKey, submission_id
 from ims_indicators.read.received import check_received, walk_received
+from ims_indicators.read.repair import suspect_values
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
 SQL = "ims_indicators.erasmus.sql"
@@ -199,14 +200,10 @@ def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``layouts.repair_text``);
     returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'".
 
-    One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï; plain
-    ASCII cells, bytes = characters, skip the pattern)."""
-    found = con.execute("SELECT " + ", ".join(
-        f"list(DISTINCT {f} ORDER BY {f}) FILTER (WHERE strlen({f}) <> length({f}) AND regexp_matches({f}, '[ÃÂâï]'))"
-        for f in FIELDS) + " FROM _erasmus_rows").fetchall()[0]
+    One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï)."""
     by_field: dict[str, list[tuple[str, str]]] = {}
-    for name, values in zip(FIELDS, found):
-        for value in values or ():
+    for name, values in zip(FIELDS, suspect_values(con, "_erasmus_rows", list(FIELDS), "[ÃÂâï]")):
+        for value in values:
             if (fixed := repair_text(value)) != value:
                 by_field.setdefault(name, []).append((value, fixed))
     notes = []

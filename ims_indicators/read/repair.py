@@ -30,18 +30,23 @@ def repair_header(rows: list[list[str]]) -> list[list[str]]:
     return [[fix_text(cell).strip() for cell in row] for row in rows]
 
 
+def suspect_values(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], pattern: str) -> list[list[str]]:
+    """Per column, the distinct cells matching ``pattern`` (sorted), in one scan of ``table``; plain ASCII cells
+    (bytes = characters, most of them) skip the pattern. Mojibake always has non-ASCII characters."""
+    if not columns:
+        return []
+    found = con.execute("SELECT " + ", ".join(
+        f"list(DISTINCT {q} ORDER BY {q}) FILTER (WHERE strlen({q}) <> length({q}) AND regexp_matches({q}, $p))"
+        for q in map(quote_ident, columns)) + f" FROM {table}", {"p": pattern}).fetchall()[0]
+    return [values or [] for values in found]
+
+
 def repair_cells(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> int:
     """Fix double-encoded text in ``table``'s ``columns`` in place; returns the number of cells changed."""
-    if not columns:
-        return 0
-    # one scan for every column; plain ASCII cells (bytes = characters, most of them) skip the pattern
-    found = con.execute("SELECT " + ", ".join(
-        f"list(DISTINCT {q}) FILTER (WHERE strlen({q}) <> length({q}) AND regexp_matches({q}, $suspect))"
-        for q in map(quote_ident, columns)) + f" FROM {table}", {"suspect": SUSPECT}).fetchall()[0]
     changed = 0
-    for col, values in zip(columns, found):
+    for col, values in zip(columns, suspect_values(con, table, columns, SUSPECT)):
         q = quote_ident(col)
-        for old, new in [(v, fixed) for v in values or () if (fixed := fix_text(v)) != v]:
+        for old, new in [(v, fixed) for v in values if (fixed := fix_text(v)) != v]:
             changed += con.execute(f"UPDATE {table} SET {q} = ? WHERE {q} = ?", [new, old]).fetchall()[0][0]
     return changed
 
