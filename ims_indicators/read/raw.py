@@ -157,14 +157,15 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     try:
         name = f"raw_{next(_counter)}"
         rej, scan = f"rej_{name}", f"scan_{name}"
-        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_fields))
+        names = [mapping.get(i, f"_c{i}") for i in range(n_fields)]  # contract names straight from the reader
+        columns = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
         for attempt in ("as received", "one line end"):
             try:
                 n_good = con.execute(f"""
-                    CREATE OR REPLACE TEMP TABLE {name}_in AS
+                    CREATE OR REPLACE TEMP TABLE {name} AS
                     SELECT * FROM read_csv(?, delim=?, quote='"', escape='"', header=false, skip={header_idx + 1},
                                            columns={{{columns}}}, store_rejects=true, rejects_table='{rej}',
-                                           rejects_scan='{scan}', strict_mode=true, max_line_size=10000000,
+                                           rejects_scan='{scan}', strict_mode=true, max_line_size=10000000, buffer_size=20000000,
                                            auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
                                      [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
                 break
@@ -189,18 +190,20 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
                                + (" (decimal commas in a comma-separated file? expected them quoted, or ';' as the "
                                   "separator)" if delimiter == "," else ""), row=first["source_row"])
         first_line, rejected = header_idx + 2, {u["source_row"] for u in unreadable}
-        select = ", ".join(f"c{pos} AS {quote_ident(col)}" for pos, col in mapping.items())
+        con.execute(f"ALTER TABLE {name} ADD COLUMN source_row BIGINT")
         if _consecutive_lines(readable, first_line, n_good, rejected):  # the common case: row k is line first + k
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                            SELECT rowid + {first_line} AS source_row, {select} FROM {name}_in; DROP TABLE {name}_in""")
+            con.execute(f"UPDATE {name} SET source_row = rowid + {first_line}")
         else:
-            con.register(f"{name}_lines", pd.DataFrame({"source_row": _line_numbers(readable, first_line, n_good,
-                                                                                    rejected)}))
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE {name} AS
-                            SELECT l.source_row::BIGINT AS source_row, {select}
-                            FROM {name}_in POSITIONAL JOIN {name}_lines l; DROP TABLE {name}_in""")
+            lines = _line_numbers(readable, first_line, n_good, rejected)
+            con.register(f"{name}_lines", pd.DataFrame({"k": np.arange(len(lines)), "source_row": lines}))
+            con.execute(f"UPDATE {name} SET source_row = l.source_row FROM {name}_lines l WHERE {name}.rowid = l.k")
             con.unregister(f"{name}_lines")
+        for unmapped in (n for n in names if n not in mapping.values()):
+            con.execute(f"ALTER TABLE {name} DROP COLUMN {quote_ident(unmapped)}")
         return RawTable(name, list(mapping.values()), delimiter, encoding, unreadable=unreadable)
+    except BaseException:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+        raise
     finally:
         for copy in copies:
             copy.unlink(missing_ok=True)

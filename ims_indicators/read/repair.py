@@ -31,13 +31,14 @@ def repair_header(rows: list[list[str]]) -> list[list[str]]:
 
 
 def suspect_values(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], pattern: str) -> list[list[str]]:
-    """Per column, the distinct cells matching ``pattern`` (sorted), in one scan of ``table``; plain ASCII cells
-    (bytes = characters, most of them) skip the pattern. Mojibake always has non-ASCII characters."""
+    """Per column, the distinct cells matching ``pattern`` (sorted), in one query over ``table``: the pattern is
+    tried on the distinct non-ASCII cells only (bytes <> characters); mojibake always has non-ASCII characters."""
     if not columns:
         return []
     found = con.execute("SELECT " + ", ".join(
-        f"list(DISTINCT {q} ORDER BY {q}) FILTER (WHERE strlen({q}) <> length({q}) AND regexp_matches({q}, $p))"
-        for q in map(quote_ident, columns)) + f" FROM {table}", {"p": pattern}).fetchall()[0]
+        f"(SELECT list(_v ORDER BY _v) FILTER (WHERE regexp_matches(_v, $p)) FROM "
+        f"(SELECT DISTINCT {q} AS _v FROM {table} WHERE strlen({q}) <> length({q})))"
+        for q in map(quote_ident, columns)), {"p": pattern}).fetchall()[0]
     return [values or [] for values in found]
 
 

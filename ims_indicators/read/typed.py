@@ -1,7 +1,8 @@
 """Turn text cells into the contract's types, in SQL inside DuckDB.
 
 Categorical columns (enums, countries, booleans, years, slugs) are mapped on their *distinct* values
-in Python (few values, however many rows) and joined back; numbers and dates are parsed in SQL.
+in Python (few values, however many rows); numbers and dates are parsed in SQL, also on distinct cells,
+and the typed values are joined back.
 A cell that has text but cannot be typed holds its row back (read-stage quarantine) with a sentence
 saying what was expected.
 """
@@ -186,9 +187,10 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
     values = list(con.execute(f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {raw.name} LIMIT 2000)")
                   .fetchall()[0]) if exprs else []
     distinct: dict[str, list[str]] = {}
-    if categorical:  # one scan of the whole table for every categorical column
-        found = con.execute("SELECT " + ", ".join(f"list(DISTINCT NULLIF(trim({quote_ident(c)}), ''))"
-                                                  for c in categorical) + f" FROM {raw.name}").fetchall()[0]
+    if categorical:
+        found = con.execute("SELECT " + ", ".join(  # distinct cells first, then trimmed: a subquery per column
+            f"(SELECT list(DISTINCT NULLIF(trim(_v), '')) FROM (SELECT DISTINCT {quote_ident(c)} AS _v FROM {raw.name}))"
+            for c in categorical)).fetchall()[0]
         distinct = {c: [v for v in values or () if v is not None] for c, values in zip(categorical, found)}
     forms = list(con.execute(_number_form_counts(numeric, raw.name)).fetchall()[0]) if numeric else []
     pos = 0
@@ -198,6 +200,32 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
         pos += len(DATE_FORMATS)
         date_formats[c] = [f for _, f in sorted(zip(hits, DATE_FORMATS), key=lambda hf: -hf[0])]
     return Profile(_number_locales(raw, numeric, forms), date_formats, distinct)
+
+
+MAPPED = (*CATEGORICAL, "int", "float", "date")  # typed on distinct cells; text and person references row by row
+
+
+def _cell_sql(col: Column, ref: str, profile: Profile, param) -> tuple[str, str]:
+    """SQL for one cell of ``col`` held in column ``ref``: its typed value and whether its number reads two ways."""
+    raw_cell = f"NULLIF(trim({quote_ident(ref)}), '')"
+    ambiguous = "false"
+    if col.kind in CATEGORICAL:
+        received = profile.distinct[col.name]  # mapped once per distinct value in Python
+        mapped = [map_value(col, v) for v in received]
+        typed = (f"CAST(list_extract({param(mapped)}::VARCHAR[], list_position({param(received)}::VARCHAR[], "
+                 f"{raw_cell})) AS {col.sql_type})")
+    elif col.kind == "int":
+        num = _number_sql(ref, profile.number_locales[col.name])
+        typed = f"CASE WHEN {num} = round({num}) THEN TRY_CAST({num} AS BIGINT) END"  # 1e300: not a BIGINT
+    elif col.kind == "float":
+        typed = _number_sql(ref, profile.number_locales[col.name])
+    elif col.kind == "date":
+        typed = _date_sql(ref, profile.date_formats[col.name])
+    else:
+        typed = raw_cell
+    if col.kind in ("int", "float") and profile.number_locales[col.name] is None:
+        ambiguous = _number_forms(ref)[2]
+    return typed, ambiguous
 
 
 def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, *, file: str,
@@ -210,8 +238,10 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     present = set(raw.columns)
     profile = _profile(con, raw, contract)
     raw.decimal_comma = "comma" in profile.number_locales.values()
-    # inner query: each cell typed once (_t) beside its text (_r); outer query: defaults, fills and the errors list
-    inner, select, checks = ["r.source_row"], ["source_row"], []
+    # inner query: each cell typed once (_t) beside its text (_r); outer query: defaults, fills and the errors list.
+    # A typed column is typed on its DISTINCT cells (a map joined back: a date or ECTS column of a million rows
+    # holds a few hundred values); free text and person references are taken row by row.
+    inner, select, checks, maps, joins = ["r.source_row"], ["source_row"], [], [], []
     bound: dict[str, object] = {}  # values go into the SQL as parameters, never as text
 
     def param(value: object) -> str:
@@ -226,25 +256,14 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
             literal = "NULL" if fill is None else f"CAST({param(fill)} AS {col.sql_type})"
             select.append(f"{literal} AS {name}")
             continue
-        raw_cell = f"NULLIF(trim(r.{name}), '')"
-        if col.kind in CATEGORICAL:
-            received = profile.distinct[col.name]  # mapped once per distinct value, looked up per row
-            mapped = [map_value(col, v) for v in received]
-            typed = (f"CAST(list_extract({param(mapped)}::VARCHAR[], list_position({param(received)}::VARCHAR[], "
-                     f"{raw_cell})) AS {col.sql_type})")
-        elif col.kind == "int":
-            num = _number_sql(col.name, profile.number_locales[col.name])
-            typed = f"CASE WHEN {num} = round({num}) THEN TRY_CAST({num} AS BIGINT) END"  # 1e300: not a BIGINT
-        elif col.kind == "float":
-            typed = _number_sql(col.name, profile.number_locales[col.name])
-        elif col.kind == "date":
-            typed = _date_sql(col.name, profile.date_formats[col.name])
+        typed, ambiguous = _cell_sql(col, "_v" if col.kind in MAPPED else col.name, profile, param)
+        if col.kind in MAPPED:
+            maps.append(f"m{i} AS (SELECT _v, NULLIF(trim(_v), '') AS _r, {typed} AS _t, "
+                        f"coalesce({ambiguous}, false) AS _a FROM (SELECT DISTINCT {name} AS _v FROM {raw.name}))")
+            joins.append(f"LEFT JOIN m{i} ON r.{name} IS NOT DISTINCT FROM m{i}._v")
+            inner.append(f"m{i}._r AS _r{i}, m{i}._t AS _t{i}, m{i}._a AS _a{i}")
         else:
-            typed = raw_cell
-        ambiguous = "false"
-        if col.kind in ("int", "float") and profile.number_locales[col.name] is None:
-            ambiguous = _number_forms(col.name)[2]
-        inner.append(f"{raw_cell} AS _r{i}, {typed} AS _t{i}, coalesce({ambiguous}, false) AS _a{i}")
+            inner.append(f"NULLIF(trim(r.{name}), '') AS _r{i}, {typed} AS _t{i}, coalesce({ambiguous}, false) AS _a{i}")
         if col.kind in EXPECTED:  # '?col': the number reads two ways (reason names both)
             checks.append(f"CASE WHEN _r{i} IS NOT NULL AND _a{i} THEN '?{col.name}' "
                           f"WHEN _r{i} IS NOT NULL AND _t{i} IS NULL THEN '{col.name}' END")
@@ -259,8 +278,9 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     errors = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]::VARCHAR[]"
     typed_name = f"{raw.name}_typed"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {typed_name} AS
+                    {'WITH ' + ', '.join(maps) if maps else ''}
                     SELECT {', '.join(select)}, {errors} AS _errors
-                    FROM (SELECT {', '.join(inner)} FROM {raw.name} r)""", bound)
+                    FROM (SELECT {', '.join(inner)} FROM {raw.name} r {' '.join(joins)})""", bound)
     _check_key_matches(con, typed_name, raw, file, school_id, academic_year)
     failures = _type_failures(con, typed_name, raw, contract)
     if failures:
@@ -276,22 +296,23 @@ def _check_key_matches(con, typed: str, raw: RawTable, file: str, school_id: str
               if v is not None and c in raw.columns]
     if not checks:
         return
-    where = " OR ".join(f"(t.{c} IS DISTINCT FROM ? AND NOT list_contains(t._errors, '{c}'))" for c, _ in checks)
-    cols = ", ".join(f"r.{c}, t.{c} IS DISTINCT FROM ? AS bad_{c}" for c, _ in checks)
-    params = [v for _, v in checks] + [v for _, v in checks]
-    bad = con.execute(f"SELECT t.source_row, {cols} FROM {typed} t JOIN {raw.name} r USING (source_row) "
-                      f"WHERE {where} ORDER BY t.source_row LIMIT 1", params).fetchall()
-    if bad:
-        row = bad[0]
-        for k, (column, expected) in enumerate(checks):
-            if row[2 + 2 * k]:
-                raise InputRefused(file, f"{column} {row[1 + 2 * k]!r} disagrees with the submission's {column} "
-                                         f"{expected!r} (from its folder or the command line); expected every row "
-                                         "to match", row=int(row[0]), column=column)
+    where = " OR ".join(f"({c} IS DISTINCT FROM ? AND NOT list_contains(_errors, '{c}'))" for c, _ in checks)
+    first = con.execute(f"SELECT min(source_row) FROM {typed} WHERE {where}", [v for _, v in checks]).fetchall()[0][0]
+    if first is None:
+        return
+    cols = ", ".join(f"r.{c}, t.{c} IS DISTINCT FROM ? AS bad_{c}" for c, _ in checks)  # the one row, as received
+    row = con.execute(f"SELECT {cols} FROM {typed} t JOIN {raw.name} r USING (source_row) WHERE source_row = ?",
+                      [*(v for _, v in checks), first]).fetchall()[0]
+    for k, (column, expected) in enumerate(checks):
+        if row[2 * k + 1]:
+            raise InputRefused(file, f"{column} {row[2 * k]!r} disagrees with the submission's {column} "
+                                     f"{expected!r} (from its folder or the command line); expected every row "
+                                     "to match", row=int(first), column=column)
 
 
 def _type_failures(con: duckdb.DuckDBPyConnection, typed: str, raw: RawTable, contract: Contract) -> list[dict]:
-    rows = con.execute(f"SELECT r.*, t._errors FROM {raw.name} r JOIN {typed} t USING (source_row) "
+    cells = ", ".join(f"r.{quote_ident(c)}" for c in raw.columns)
+    rows = con.execute(f"SELECT r.source_row, {cells}, t._errors FROM {raw.name} r JOIN {typed} t USING (source_row) "
                        "WHERE len(t._errors) > 0 ORDER BY r.source_row").fetchall()
     names = ["source_row", *raw.columns, "_errors"]
     out = []

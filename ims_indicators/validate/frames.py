@@ -51,27 +51,61 @@ def batches(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[s
     return out, counts
 
 
-def frame_sql(dataset: str, table: str | None = None) -> str:
-    """The staged rows of ``$ids`` with the helper columns the suites use (``_copy_no``, ``_first_row``,
-    ``_year_start``, ``_year_end``): the table both GX (via :func:`build_validation_frame`) and the compiled SQL read."""
-    spec = contract(dataset)
-    table = table or f"staging.{dataset}"
-    cols = ", ".join(quote_ident(c) for c in spec.names)
-    year = ("make_date(TRY_CAST(left(academic_year, 4) AS INTEGER), 9, 1) AS _year_start, "
+def _year_sql(per_year: bool) -> str:
+    return ("make_date(TRY_CAST(left(academic_year, 4) AS INTEGER), 9, 1) AS _year_start, "
             "make_date(TRY_CAST(left(academic_year, 4) AS INTEGER) + 1, 8, 31) AS _year_end"
-            if spec.per_year else "NULL::DATE AS _year_start, NULL::DATE AS _year_end")
-    # whole-row copies: only rows whose hash clashes within their submission are compared column by column
+            if per_year else "NULL::DATE AS _year_start, NULL::DATE AS _year_end")
+
+
+def copies_sql(dataset: str, table: str | None = None) -> str:
+    """The rows of ``$ids`` that repeat another row of their submission whole: (submission_id, source_row, _copy_no,
+    _first_row). Only rows whose hash clashes within their submission are compared column by column."""
+    cols = ", ".join(quote_ident(c) for c in contract(dataset).names)
+    table = table or f"staging.{dataset}"
     return f"""
-        WITH rows AS (SELECT *, hash({cols}) AS _h FROM {table} WHERE submission_id IN (SELECT unnest($ids))),
-        clashes AS (SELECT submission_id, _h FROM rows GROUP BY ALL HAVING count(*) > 1),
-        copies AS (
-            SELECT submission_id, source_row,
-                   row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
-                   min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row
-            FROM rows SEMI JOIN clashes USING (submission_id, _h))
-        SELECT rows.* EXCLUDE (_h), coalesce(copies._copy_no, 1) AS _copy_no,
-               coalesce(copies._first_row, rows.source_row) AS _first_row, {year}
-        FROM rows LEFT JOIN copies USING (submission_id, source_row)"""
+        WITH hashed AS (SELECT submission_id, source_row, hash({cols}) AS _h FROM {table}
+                        WHERE submission_id IN (SELECT unnest($ids))),
+        clashing AS (SELECT submission_id, source_row FROM hashed
+                     SEMI JOIN (SELECT submission_id, _h FROM hashed GROUP BY ALL HAVING count(*) > 1)
+                     USING (submission_id, _h))
+        SELECT submission_id, source_row,
+               row_number() OVER (PARTITION BY submission_id, {cols} ORDER BY source_row) AS _copy_no,
+               min(source_row) OVER (PARTITION BY submission_id, {cols}) AS _first_row
+        FROM {table} SEMI JOIN clashing USING (submission_id, source_row)"""
+
+
+def _with_helpers(dataset: str, rows: str, copies: str) -> str:
+    """``rows`` with the helper columns the suites use (``_copy_no``, ``_first_row``, ``_year_start``,
+    ``_year_end``), whole-row copies taken from ``copies``."""
+    return f"""SELECT r.*, coalesce(c._copy_no, 1) AS _copy_no, coalesce(c._first_row, r.source_row) AS _first_row,
+                      {_year_sql(contract(dataset).per_year)}
+               FROM {rows} r LEFT JOIN {copies} c USING (submission_id, source_row)"""
+
+
+def frame_sql(dataset: str, table: str | None = None) -> str:
+    """The staged rows of ``$ids`` with the helper columns, as one query (what GX reads, through
+    :func:`build_validation_frame`)."""
+    table = table or f"staging.{dataset}"
+    rows = f"(SELECT * FROM {table} WHERE submission_id IN (SELECT unnest($ids)))"
+    return f"WITH _copies AS ({copies_sql(dataset, table)}) {_with_helpers(dataset, rows, '_copies')}"
+
+
+def create_frame_view(con: duckdb.DuckDBPyConnection, view: str, dataset: str, submission_ids: list[str],
+                      table: str | None = None) -> None:
+    """``view``: the rows of ``submission_ids`` with the helper columns, as :func:`frame_sql` gives them, without
+    copying the rows: only the few whole-row copies are materialised (``{view}_copies``). For the compiled
+    suite, whose one query reads the rows once per expectation and only the columns each needs."""
+    table = table or f"staging.{dataset}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {view}_copies AS {copies_sql(dataset, table)}",
+                {"ids": list(submission_ids)})
+    ids = "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in submission_ids) + "]::VARCHAR[]"  # a view
+    # holds no parameters: the ids (ours, from meta.submissions) as a quoted literal
+    rows = f"(SELECT * FROM {table} WHERE submission_id IN (SELECT unnest({ids})))"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {_with_helpers(dataset, rows, f'{view}_copies')}")
+
+
+def drop_frame_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    con.execute(f"DROP VIEW IF EXISTS temp.{view}; DROP TABLE IF EXISTS temp.{view}_copies")
 
 
 def build_validation_frame(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],

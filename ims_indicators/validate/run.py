@@ -14,7 +14,8 @@ from ims_indicators import settings
 from ims_indicators.validate.verdict import RowFailure, Verdict
 from ims_indicators.validate.compile import columns_of, compile_suite, table_types
 from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
-from ims_indicators.validate.frames import batches, build_validation_frame, drop_frame, frame_sql, frames
+from ims_indicators.validate.frames import batches, build_validation_frame, create_frame_view, drop_frame, \
+    drop_frame_view, frames
 from ims_indicators.validate.gxrun import Outcome, make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
 from ims_indicators.warehouse import insert_rows
@@ -121,14 +122,13 @@ def sql_findings(con: duckdb.DuckDBPyConnection, dataset: str, suite: dict, subm
                  table: str | None = None) -> tuple[list[dict], dict[tuple, Outcome]]:
     """The suite compiled to one DuckDB query over the submissions (large ones, open data): the same findings and
     outcomes as :func:`gxrun.run_chunks`, without Great Expectations."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _validate_sql AS {frame_sql(dataset, table)}",
-                {"ids": list(submission_ids)})
+    create_frame_view(con, "_validate_sql", dataset, submission_ids, table)
     try:
         query = compile_suite(suite, "_validate_sql", table_types(con, "_validate_sql"))
         found = con.execute(f"SELECT * FROM ({query}) ORDER BY submission_id, source_row, expectation").fetchall()
         counts = dict(con.execute("SELECT submission_id, count(*) FROM _validate_sql GROUP BY ALL").fetchall())
     finally:
-        con.execute("DROP TABLE IF EXISTS temp._validate_sql")
+        drop_frame_view(con, "_validate_sql")
     outcomes: dict[tuple, Outcome] = {}
     for i, e in enumerate(suite.get("expectations", [])):
         kwargs = {k: v for k, v in e.get("kwargs", {}).items() if k != "batch_id"}
