@@ -181,8 +181,10 @@ def supersede(con: duckdb.DuckDBPyConnection, new_id: str) -> list[str]:
     params = {"dataset": sub["dataset"], "school": sub["school_id"], "year": sub["academic_year"],
               "source": sub["source"], "sid": new_id}
     if sub["source"] == SOURCE_OPEN_DATA:
+        if not con.execute(same_key + " LIMIT 1", params).fetchall():
+            return []  # no other current submission for the key: the project references need not be compared
         same_key += """ AND (o.file_name = $file_name OR EXISTS (
-                           SELECT 1 FROM curated.erasmus_mobility e JOIN staging.erasmus_mobility n
+                           SELECT 1 FROM staging.erasmus_mobility e JOIN staging.erasmus_mobility n
                            ON n.project_reference = e.project_reference
                            WHERE e.submission_id = o.submission_id AND n.submission_id = $sid))"""
         params["file_name"] = sub["file_name"]

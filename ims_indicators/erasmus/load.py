@@ -54,7 +54,7 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
                  "participants", "ec_academic_year")
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
-TEMP_TABLES = ("_erasmus_scan", "_erasmus_rows", "_erasmus_mapped", "_erasmus_violations", "_erasmus_subs",
+TEMP_TABLES = ("_erasmus_rows", "_erasmus_mapped", "_erasmus_violations", "_erasmus_subs",
                "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
@@ -92,12 +92,16 @@ class FileResult:
 # --- helpers ------------------------------------------------------------------------------------------
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'curated' "
+                   "AND table_name = 'erasmus_mobility'").fetchall()[0][0]:
+        con.execute("DROP TABLE curated.erasmus_mobility")  # a copy in warehouses before the view: its rows are
+        # those of the current submissions in staging.erasmus_mobility, which the view shows
     con.execute(sql_text(SQL, "schema.sql"))
 
 
 def _mapping_version() -> str:
     h = hashlib.sha256()
-    for name in ("macros.sql", "mapping.sql", "scan.sql", "lines.sql", "map.sql", "checks.sql"):
+    for name in ("macros.sql", "mapping.sql", "scan.sql", "counts.sql", "lines.sql", "map.sql", "checks.sql"):
         h.update(sql_text(SQL, name).encode("utf-8"))
     return h.hexdigest()[:16]
 
@@ -166,34 +170,33 @@ def _watch(con: duckdb.DuckDBPyConnection, what: str, progress: Progress | None)
 
 # --- the stages ---------------------------------------------------------------------------------------
 
-def _read_csv(layout: Layout) -> str:
-    """The read_csv call for a layout: explicit dialect and columns, every value as text, rejects kept."""
+def _read_csv(layout: Layout, keep_rejects: bool = True) -> str:
+    """The read_csv call for a layout: explicit dialect and columns, every value as text, rejects kept (or, for
+    a second read, skipped alike without being stored again)."""
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in layout.columns)
     quote = "'\"'"  # DuckDB reads a field quoted or not; a quoted one may hold the delimiter
     missing = ", ".join(f"'{m}'" for m in MISSING)
     return (f"read_csv($path, delim='{layout.delimiter}', header=true, skip=0, auto_detect=false, "
             f"columns={{{cols}}}, quote={quote}, escape={quote}, encoding='{layout.encoding}', "
             f"nullstr=[{missing}], strict_mode=true, null_padding=false, max_line_size=1048576, "
-            f"store_rejects=true, rejects_table='_erasmus_rejects', rejects_scan='_erasmus_rejects_scan', "
-            f"parallel=true)")
+            + ("store_rejects=true, rejects_table='_erasmus_rejects', rejects_scan='_erasmus_rejects_scan', "
+               if keep_rejects else "ignore_errors=true, ") + "parallel=true)")
 
 
 def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> dict[str, int]:
-    """The streaming pass: ``_erasmus_scan`` (kept rows + counts) and ``_erasmus_rejects`` (corrupt lines)."""
+    """The streaming pass: ``_erasmus_rows`` (the rows of registry schools) and ``_erasmus_rejects`` (corrupt
+    lines); then a narrow second read counts what was dropped (``sql/counts.sql``)."""
     for t in ("_erasmus_rejects", "_erasmus_rejects_scan"):
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
     have = layout.fields
     columns = ",\n           ".join(f if f in have else f"NULL::VARCHAR AS {f}" for f in FIELDS)
-    payload = ",\n           ".join(f"any_value({f}) FILTER (WHERE keep) AS {f}" for f in FIELDS)
-    query = sql_text(SQL, "scan.sql")
-    for name, text in (("{source}", _read_csv(layout)), ("{columns}", columns), ("{payload}", payload)):
-        query = query.replace(name, text)
+    query = sql_text(SQL, "scan.sql").replace("{source}", _read_csv(layout)).replace("{columns}", columns)
     con.execute(query, {"path": str(path)})
-    counts = dict(con.execute("""SELECT CASE WHEN data_row = -1 THEN 'no_code' WHEN data_row = -2 THEN 'not_registry'
-                                 ELSE 'registry' END, sum(n_rows)::BIGINT FROM _erasmus_scan GROUP BY 1""").fetchall())
+    registry = con.execute("SELECT count(*) FROM _erasmus_rows").fetchall()[0][0]
+    counted = sql_text(SQL, "counts.sql").replace("{source}", _read_csv(layout, keep_rejects=False))
+    read, no_code = con.execute(counted, {"path": str(path)}).fetchall()[0]
     corrupt = con.execute("SELECT count(DISTINCT line) FROM _erasmus_rejects").fetchall()[0][0]
-    return {"registry": counts.get("registry", 0), "not_registry": counts.get("not_registry", 0),
-            "no_code": counts.get("no_code", 0), "corrupt": corrupt}
+    return {"registry": registry, "not_registry": read - registry - no_code, "no_code": no_code, "corrupt": corrupt}
 
 
 def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -219,7 +222,8 @@ def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
 def map_and_check(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Line numbers, mojibake repairs, the mapping onto the contract and the read-stage checks (small tables:
     registry rows only); returns the repairs made."""
-    con.execute(sql_text(SQL, "lines.sql"))
+    if con.execute("SELECT count(*) FROM _erasmus_rejects").fetchall()[0][0]:
+        con.execute(sql_text(SQL, "lines.sql"))
     repairs = repair_values(con)
     con.execute(sql_text(SQL, "map.sql"))
     con.execute(sql_text(SQL, "checks.sql"))
@@ -327,14 +331,7 @@ def _validate_and_promote(con: duckdb.DuckDBPyConnection, plan: list[dict]) -> N
     for outcome in apply_verdicts(con, "mobility", check_staged(con, "mobility", list(new), engine="sql", cross=False)):
         new[outcome["submission_id"]].update(status=outcome["status"], reason=outcome["reason"],
                                              rows_quarantined=outcome["rows_quarantined"])
-    # beyond the contract: every row of the current submissions (held-back ones too), joined from curated.mobility
-    with transaction(con):
-        con.execute("""DELETE FROM curated.erasmus_mobility WHERE submission_id IN
-                       (SELECT submission_id FROM meta.submissions WHERE superseded_by IN (SELECT unnest($ids))
-                        UNION ALL SELECT unnest($ids))""", {"ids": list(new)})
-        con.execute("""INSERT INTO curated.erasmus_mobility BY NAME SELECT s.* FROM staging.erasmus_mobility s
-                       WHERE s.submission_id IN (SELECT unnest($ids))""",
-                    {"ids": [sid for sid, p in new.items() if p["status"] != "rejected"]})
+    # beyond the contract: curated.erasmus_mobility is a view of the current submissions' staged rows (schema.sql)
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, result: FileResult, fingerprint: str, sha: str, path: Path,

@@ -36,10 +36,17 @@ CREATE TABLE IF NOT EXISTS staging.erasmus_mobility (
 ALTER TABLE staging.erasmus_mobility ADD COLUMN IF NOT EXISTS ec_academic_year VARCHAR;
 
 -- curated.erasmus_mobility: every row of the current (not superseded, not rejected) open-data submissions, the
--- rows held back included. Join it from curated.mobility, which holds only the rows that passed:
+-- rows held back included: a view of their staged rows, so the rows are written once. Join it from
+-- curated.mobility, which holds only the rows that passed:
 --   FROM curated.mobility m JOIN curated.erasmus_mobility e USING (submission_id, source_row, direction)
-CREATE TABLE IF NOT EXISTS curated.erasmus_mobility AS SELECT * FROM staging.erasmus_mobility LIMIT 0;
-ALTER TABLE curated.erasmus_mobility ADD COLUMN IF NOT EXISTS ec_academic_year VARCHAR;
+CREATE OR REPLACE VIEW curated.erasmus_mobility AS
+SELECT e.*
+FROM staging.erasmus_mobility AS e
+WHERE e.submission_id IN (
+    SELECT s.submission_id FROM meta.submissions AS s
+    WHERE s.source = 'erasmus_open_data' AND s.superseded_by IS NULL
+      AND s.status IN ('accepted', 'accepted_with_quarantine')
+);
 
 -- One row per load of an open-data file: what was read, kept, dropped and held back.
 CREATE TABLE IF NOT EXISTS meta.erasmus_loads (
