@@ -31,7 +31,8 @@ demo: setup
 run: setup chromium demo
 	$(BIN)/ims run
 
-# two workers (pytest-xdist), a test module stays on one worker so its servers and fixtures start once
+# two workers (pytest-xdist) by file: a test module stays on one worker so its servers and fixtures start once;
+# modules sharing a costly session fixture go together (tests/conftest.py)
 test: setup chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadfile
 

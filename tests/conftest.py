@@ -15,6 +15,36 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("IMS_PSEUDONYM_KEY", "test-key-not-secret")
 
 
+# `make test` runs on two workers by file (--dist loadfile): a module's servers and fixtures start once. Modules that
+# share a costly session fixture go to one worker together, so that worker builds it while the other goes on with
+# other modules instead of waiting for its lock (xdist's own xdist_group marks are lost under pytest 9).
+SHARED_FIXTURE_GROUPS = {
+    "demo_home": ("tests/benchmark/test_demo_acceptance.py", "tests/score/test_sparse_year.py",
+                  "tests/validate/test_demo.py", "tests/validate/test_report.py", "tests/validate/test_revalidate.py"),
+    "pipeline": ("tests/reliability/test_rebuild.py", "tests/reliability/test_privacy.py",
+                 "tests/reliability/test_injection.py"),
+    "reference": ("tests/reliability/test_kill.py", "tests/reliability/test_concurrent.py"),
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    group_of = {f: g for g, files in SHARED_FIXTURE_GROUPS.items() for f in files}
+    missing = [f for f in group_of if not (REPO / f).is_file()]
+    if missing:
+        raise pytest.UsageError(f"SHARED_FIXTURE_GROUPS names missing test files: {', '.join(missing)}")
+
+    class ByFileOrSharedFixture(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return group_of.get(file, file)
+
+    return ByFileOrSharedFixture(config, log)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh IMS_HOME with the repo's expectations, catalogue and models visible."""

@@ -12,7 +12,7 @@ from ims_indicators import settings, submissions
 from ims_indicators.contracts import CONTRACTS, SLUG, YEAR_SLUG, canonical_year, contract, year_slug
 from ims_indicators.errors import InputRefused
 from ims_indicators.ingest.pseudonym import hmac_sql
-from ims_indicators.read import read_submission
+from ims_indicators.read import discard, read_submission
 from ims_indicators.read.received import check_received, unopenable, walk_received
 from ims_indicators.submissions import SOURCE_SCHOOL, SubmissionKey, submission_id
 from ims_indicators.warehouse import quote_ident, transaction
@@ -125,7 +125,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
             return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
                                     prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
         typed, rows_in, failures, repairs = read_submission(con, path, key.dataset, school_id=key.school_id,
-                                                   academic_year=key.academic_year)
+                                                            academic_year=key.academic_year)
     except InputRefused as exc:
         return record_rejection(con, path, key, sha, str(exc), source)
     except (duckdb.Error, ValueError, OSError, UnicodeError, MemoryError) as exc:  # hostile input: refuse, say why
@@ -136,7 +136,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
         stored = submissions.keep_received(path, raw_folder(key), sha)
         _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source, repairs)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {typed}")
+        discard(con, typed)
     quarantined = len({f["source_row"] for f in failures})
     return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, "staged", None,
                             rows_in, quarantined)

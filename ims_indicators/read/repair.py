@@ -33,13 +33,15 @@ def repair_header(rows: list[list[str]]) -> list[list[str]]:
 def suspect_values(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], pattern: str) -> list[list[str]]:
     """Per column, the distinct cells matching ``pattern`` (sorted), in one query over ``table``: the pattern is
     tried on the distinct non-ASCII cells only (bytes <> characters); mojibake always has non-ASCII characters."""
+    found: list[list[str]] = [[] for _ in columns]
     if not columns:
-        return []
-    found = con.execute("SELECT " + ", ".join(
-        f"(SELECT list(_v ORDER BY _v) FILTER (WHERE regexp_matches(_v, $p)) FROM "
-        f"(SELECT DISTINCT {q} AS _v FROM {table} WHERE strlen({q}) <> length({q})))"
-        for q in map(quote_ident, columns)), {"p": pattern}).fetchall()[0]
-    return [values or [] for values in found]
+        return found
+    for i, value in con.execute(" UNION ALL ".join(  # one row per value: a list per column costs more
+            f"SELECT {i} AS c, _v FROM (SELECT DISTINCT {q} AS _v FROM {table} WHERE strlen({q}) <> length({q})) "
+            f"WHERE regexp_matches(_v, $p)" for i, q in enumerate(map(quote_ident, columns)))
+            + " ORDER BY c, _v", {"p": pattern}).fetchall():
+        found[i].append(value)
+    return found
 
 
 def repair_cells(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> int:

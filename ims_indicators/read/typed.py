@@ -107,18 +107,22 @@ def _number_sql(col: str, locale: str | None) -> str:
             f"ELSE TRY_CAST({c} AS DOUBLE) END")
 
 
-def _number_form_counts(numeric: list[str], table: str) -> str:
-    """One query: per number column, how many distinct cells read only with a decimal comma and how many only
-    with a dot, as a list of two. Only their being zero or not matters, so distinct values are enough (an ECTS
-    column of a million rows holds a few dozen), and a cell without ',' or '.' reads alike both ways."""
+def _number_form_counts(con: duckdb.DuckDBPyConnection, numeric: list[str], table: str) -> list[tuple[int, int]]:
+    """Per number column, how many distinct cells read only with a decimal comma and how many only with a dot, in
+    one query. Only their being zero or not matters, so distinct values are enough (an ECTS column of a million
+    rows holds a few dozen), and a cell without ',' or '.' reads alike both ways."""
+    if not numeric:
+        return []
     comma_only, dot_only, _ = _number_forms("_v")
-    subqueries = [f"(SELECT [count(*) FILTER (WHERE {comma_only}), count(*) FILTER (WHERE {dot_only})] FROM "
-                  f"(SELECT DISTINCT {quote_ident(c)} AS _v FROM {table} "
-                  f"WHERE contains({quote_ident(c)}, ',') OR contains({quote_ident(c)}, '.')))" for c in numeric]
-    return "SELECT " + ", ".join(subqueries)
+    found = {i: (a, b) for i, a, b in con.execute(" UNION ALL ".join(
+        f"SELECT {i} AS c, count(*) FILTER (WHERE {comma_only}), count(*) FILTER (WHERE {dot_only}) FROM "
+        f"(SELECT DISTINCT {quote_ident(c)} AS _v FROM {table} "
+        f"WHERE contains({quote_ident(c)}, ',') OR contains({quote_ident(c)}, '.'))"
+        for i, c in enumerate(numeric))).fetchall()}
+    return [found.get(i, (0, 0)) for i in range(len(numeric))]
 
 
-def _number_locales(raw: RawTable, numeric: list[str], counts: list[list[int]]) -> dict[str, str | None]:
+def _number_locales(raw: RawTable, numeric: list[str], counts: list[tuple[int, int]]) -> dict[str, str | None]:
     """Each number column's decimal mark, from the values that read only one way (``1.234,5``, ``0.25``, ``7,5``):
     the column's own, else the file's, else the separator's convention (';' or tab: comma; ',': dot; XLSX cells
     are numbers: dot). A column or file whose unambiguous values disagree gets None (value by value).
@@ -186,13 +190,14 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
     # date formats from the first rows
     values = list(con.execute(f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {raw.name} LIMIT 2000)")
                   .fetchall()[0]) if exprs else []
-    distinct: dict[str, list[str]] = {}
-    if categorical:
-        found = con.execute("SELECT " + ", ".join(  # distinct cells first, then trimmed: a subquery per column
-            f"(SELECT list(DISTINCT NULLIF(trim(_v), '')) FROM (SELECT DISTINCT {quote_ident(c)} AS _v FROM {raw.name}))"
-            for c in categorical)).fetchall()[0]
-        distinct = {c: [v for v in values or () if v is not None] for c, values in zip(categorical, found)}
-    forms = list(con.execute(_number_form_counts(numeric, raw.name)).fetchall()[0]) if numeric else []
+    distinct: dict[str, list[str]] = {c: [] for c in categorical}
+    if categorical:  # distinct cells first, then trimmed; one row per value (a list per column costs more)
+        for i, value in con.execute(" UNION ALL ".join(
+                f"SELECT DISTINCT {i} AS c, NULLIF(trim(_v), '') AS v FROM (SELECT DISTINCT {quote_ident(c)} AS _v "
+                f"FROM {raw.name})" for i, c in enumerate(categorical))).fetchall():
+            if value is not None:
+                distinct[categorical[i]].append(value)
+    forms = _number_form_counts(con, numeric, raw.name)
     pos = 0
     date_formats = {}
     for c in dates:
@@ -205,32 +210,42 @@ def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) 
 MAPPED = (*CATEGORICAL, "int", "float", "date")  # typed on distinct cells; text and person references row by row
 
 
-def _cell_sql(col: Column, ref: str, profile: Profile, param) -> tuple[str, str]:
-    """SQL for one cell of ``col`` held in column ``ref``: its typed value and whether its number reads two ways."""
-    raw_cell = f"NULLIF(trim({quote_ident(ref)}), '')"
+def _cell_sql(col: Column, profile: Profile, param) -> tuple[str, str]:
+    """SQL for one distinct cell ``_v`` of ``col``: its typed value and whether its number reads two ways."""
     ambiguous = "false"
     if col.kind in CATEGORICAL:
         received = profile.distinct[col.name]  # mapped once per distinct value in Python
         mapped = [map_value(col, v) for v in received]
         typed = (f"CAST(list_extract({param(mapped)}::VARCHAR[], list_position({param(received)}::VARCHAR[], "
-                 f"{raw_cell})) AS {col.sql_type})")
+                 f"NULLIF(trim(_v), ''))) AS {col.sql_type})")
     elif col.kind == "int":
-        num = _number_sql(ref, profile.number_locales[col.name])
+        num = _number_sql("_v", profile.number_locales[col.name])
         typed = f"CASE WHEN {num} = round({num}) THEN TRY_CAST({num} AS BIGINT) END"  # 1e300: not a BIGINT
     elif col.kind == "float":
-        typed = _number_sql(ref, profile.number_locales[col.name])
-    elif col.kind == "date":
-        typed = _date_sql(ref, profile.date_formats[col.name])
+        typed = _number_sql("_v", profile.number_locales[col.name])
     else:
-        typed = raw_cell
+        typed = _date_sql("_v", profile.date_formats[col.name])
     if col.kind in ("int", "float") and profile.number_locales[col.name] is None:
-        ambiguous = _number_forms(ref)[2]
+        ambiguous = _number_forms("_v")[2]
     return typed, ambiguous
+
+
+def _map_sql(col: Column, index: int, table: str, profile: Profile, param) -> str:
+    """One column's part of the value map: each distinct received cell ``_v``, its text ``_r``, its typed value
+    (in the slot of its SQL type) and the error it makes (``_err``: the column's name, '?column' for a number that
+    reads two ways, or NULL)."""
+    typed, ambiguous = _cell_sql(col, profile, param)
+    error = (f"CASE WHEN _r IS NOT NULL AND _a THEN '?{col.name}' WHEN _r IS NOT NULL AND _t IS NULL "
+             f"THEN '{col.name}' END") if col.kind in EXPECTED else "NULL::VARCHAR"
+    return (f"SELECT {index} AS _c, _v, _r, _t AS t_{col.sql_type}, {error} AS _err FROM ("
+            f"SELECT _v, NULLIF(trim(_v), '') AS _r, {typed} AS _t, coalesce({ambiguous}, false) AS _a "
+            f"FROM (SELECT DISTINCT {quote_ident(col.name)} AS _v FROM {table}))")
 
 
 def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, *, file: str,
               school_id: str | None, academic_year: str | None) -> tuple[str, list[dict]]:
-    """Create a temp table of typed contract columns (+ source_row); return it and read-stage failures.
+    """A temp view of the typed contract columns (+ source_row) of the rows that type, and the read-stage failures
+    of the others. The view reads ``raw`` and the value map, nothing is copied: :func:`discard` drops them all.
 
     ``school_id``/``academic_year`` fill empty cells; a row that names another school or year refuses
     the file (the folder and the file must agree).
@@ -238,82 +253,104 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     present = set(raw.columns)
     profile = _profile(con, raw, contract)
     raw.decimal_comma = "comma" in profile.number_locales.values()
-    # inner query: each cell typed once (_t) beside its text (_r); outer query: defaults, fills and the errors list.
-    # A typed column is typed on its DISTINCT cells (a map joined back: a date or ECTS column of a million rows
-    # holds a few hundred values); free text and person references are taken row by row.
-    inner, select, checks, maps, joins = ["r.source_row"], ["source_row"], [], [], []
+    # A typed column is typed on its DISTINCT cells: one map table (column, received -> typed, and the error that
+    # cell makes) joined back (a date or ECTS column of a million rows holds a few hundred values), so the checks
+    # read the map, not the rows. Free text and person references are taken row by row.
+    mapped = {c.name: i for i, c in enumerate(contract.columns) if c.name in present and c.kind in MAPPED}
+    maps = f"{raw.name}_maps"
     bound: dict[str, object] = {}  # values go into the SQL as parameters, never as text
 
     def param(value: object) -> str:
-        name = f"v{len(bound)}"
-        bound[name] = value
-        return "$" + name
+        bound[f"v{len(bound)}"] = value
+        return f"$v{len(bound) - 1}"
+
+    parts = [_map_sql(contract.column(c), i, raw.name, profile, param) for c, i in mapped.items()]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {maps} AS "
+                + (" UNION ALL BY NAME ".join(f"({p})" for p in parts) if parts else
+                   "SELECT NULL::INTEGER AS _c, NULL::VARCHAR AS _v, NULL::VARCHAR AS _r, NULL::VARCHAR AS _err "
+                   "WHERE false"), bound)
+    fills: list[tuple[object, str]] = []  # (value, SQL type): a one-row table, as a view cannot hold parameters
+    inner, select, joins = ["r.source_row"], ["source_row"], []
+
+    def fill(value: object, sql_type: str) -> str:
+        fills.append((value, sql_type))
+        return f"k.f{len(fills) - 1}"
 
     for i, col in enumerate(contract.columns):
         name = quote_ident(col.name)
         if col.name not in present:
-            fill = {"school_id": school_id, "academic_year": academic_year}.get(col.name, col.default)
-            literal = "NULL" if fill is None else f"CAST({param(fill)} AS {col.sql_type})"
-            select.append(f"{literal} AS {name}")
+            value = {"school_id": school_id, "academic_year": academic_year}.get(col.name, col.default)
+            select.append(f"{'NULL' if value is None else fill(value, col.sql_type)}::{col.sql_type} AS {name}")
             continue
-        typed, ambiguous = _cell_sql(col, "_v" if col.kind in MAPPED else col.name, profile, param)
-        if col.kind in MAPPED:
-            maps.append(f"m{i} AS (SELECT _v, NULLIF(trim(_v), '') AS _r, {typed} AS _t, "
-                        f"coalesce({ambiguous}, false) AS _a FROM (SELECT DISTINCT {name} AS _v FROM {raw.name}))")
-            joins.append(f"LEFT JOIN m{i} ON r.{name} IS NOT DISTINCT FROM m{i}._v")
-            inner.append(f"m{i}._r AS _r{i}, m{i}._t AS _t{i}, m{i}._a AS _a{i}")
+        if col.name in mapped:
+            joins.append(f"LEFT JOIN {maps} m{i} ON m{i}._c = {i} AND r.{name} = m{i}._v")
+            inner.append(f"m{i}._r AS _r{i}, m{i}.t_{col.sql_type} AS _t{i}")
         else:
-            inner.append(f"NULLIF(trim(r.{name}), '') AS _r{i}, {typed} AS _t{i}, coalesce({ambiguous}, false) AS _a{i}")
-        if col.kind in EXPECTED:  # '?col': the number reads two ways (reason names both)
-            checks.append(f"CASE WHEN _r{i} IS NOT NULL AND _a{i} THEN '?{col.name}' "
-                          f"WHEN _r{i} IS NOT NULL AND _t{i} IS NULL THEN '{col.name}' END")
+            inner.append(f"NULLIF(trim(r.{name}), '') AS _r{i}, NULLIF(trim(r.{name}), '') AS _t{i}")
         final = f"_t{i}"
         if col.default is not None:
-            final = f"CASE WHEN _r{i} IS NULL THEN CAST({param(col.default)} AS {col.sql_type}) ELSE _t{i} END"
+            final = f"CASE WHEN _r{i} IS NULL THEN {fill(col.default, col.sql_type)} ELSE _t{i} END"
         elif col.name == "school_id" and school_id:
-            final = f"coalesce(_t{i}, {param(school_id)})"
+            final = f"coalesce(_t{i}, {fill(school_id, col.sql_type)})"
         elif col.name == "academic_year" and academic_year:
-            final = f"coalesce(_t{i}, {param(academic_year)})"
+            final = f"coalesce(_t{i}, {fill(academic_year, col.sql_type)})"
         select.append(f"{final} AS {name}")
-    errors = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)" if checks else "[]::VARCHAR[]"
+    _check_key_matches(con, raw, maps, mapped, file, school_id, academic_year)
+    failures = _type_failures(con, raw, maps, mapped, contract)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {raw.name}_held AS SELECT unnest($rows::BIGINT[]) AS source_row",
+                {"rows": sorted({f["source_row"] for f in failures})})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {raw.name}_fills AS SELECT "
+                + (", ".join(f"CAST($f{j} AS {t}) AS f{j}" for j, (_, t) in enumerate(fills)) or "NULL AS f0"),
+                {f"f{j}": v for j, (v, _) in enumerate(fills)})
+    held = f"WHERE r.source_row NOT IN (SELECT source_row FROM {raw.name}_held)" if failures else ""
     typed_name = f"{raw.name}_typed"
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {typed_name} AS
-                    {'WITH ' + ', '.join(maps) if maps else ''}
-                    SELECT {', '.join(select)}, {errors} AS _errors
-                    FROM (SELECT {', '.join(inner)} FROM {raw.name} r {' '.join(joins)})""", bound)
-    _check_key_matches(con, typed_name, raw, file, school_id, academic_year)
-    failures = _type_failures(con, typed_name, raw, contract)
-    if failures:
-        con.execute(f"DELETE FROM {typed_name} WHERE len(_errors) > 0")
-    con.execute(f"ALTER TABLE {typed_name} DROP COLUMN _errors")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {typed_name} AS
+                    SELECT {', '.join(select)}
+                    FROM (SELECT {', '.join(inner)} FROM {raw.name} r {' '.join(joins)} {held}) CROSS JOIN
+                         {raw.name}_fills k""")
     return typed_name, failures
 
 
-def _check_key_matches(con, typed: str, raw: RawTable, file: str, school_id: str | None,
+def discard(con: duckdb.DuckDBPyConnection, typed: str) -> None:
+    """Drop what :func:`type_rows` made for ``typed`` (the view, its maps, fills and held rows, and the raw table)."""
+    raw = typed.removesuffix("_typed")
+    con.execute(f"DROP VIEW IF EXISTS {typed}")
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name = ? "
+                               "OR starts_with(table_name, ?))", [raw, raw + "_"]).fetchall():
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+
+
+def _check_key_matches(con, raw: RawTable, maps: str, mapped: dict[str, int], file: str, school_id: str | None,
                        academic_year: str | None) -> None:
-    """Every row must name the submission's school and year (where the file has those columns)."""
-    checks = [(c, v) for c, v in (("school_id", school_id), ("academic_year", academic_year))
-              if v is not None and c in raw.columns]
-    if not checks:
-        return
-    where = " OR ".join(f"({c} IS DISTINCT FROM ? AND NOT list_contains(_errors, '{c}'))" for c, _ in checks)
-    first = con.execute(f"SELECT min(source_row) FROM {typed} WHERE {where}", [v for _, v in checks]).fetchall()[0][0]
-    if first is None:
-        return
-    cols = ", ".join(f"r.{c}, t.{c} IS DISTINCT FROM ? AS bad_{c}" for c, _ in checks)  # the one row, as received
-    row = con.execute(f"SELECT {cols} FROM {typed} t JOIN {raw.name} r USING (source_row) WHERE source_row = ?",
-                      [*(v for _, v in checks), first]).fetchall()[0]
-    for k, (column, expected) in enumerate(checks):
-        if row[2 * k + 1]:
-            raise InputRefused(file, f"{column} {row[2 * k]!r} disagrees with the submission's {column} "
+    """Every row must name the submission's school and year (where the file has those columns): a distinct cell
+    that types to another one refuses the file, naming the first row that holds it."""
+    for column, expected in (("school_id", school_id), ("academic_year", academic_year)):
+        if expected is None or column not in mapped:
+            continue
+        row, = con.execute(f"""SELECT min(source_row) FROM {raw.name} WHERE {column} IN
+                               (SELECT _v FROM {maps} WHERE _c = {mapped[column]} AND t_VARCHAR IS NOT NULL
+                                AND t_VARCHAR IS DISTINCT FROM ?)""", [expected]).fetchall()[0]
+        if row is not None:
+            cell, = con.execute(f"SELECT {column} FROM {raw.name} WHERE source_row = ?", [row]).fetchall()[0]
+            raise InputRefused(file, f"{column} {cell!r} disagrees with the submission's {column} "
                                      f"{expected!r} (from its folder or the command line); expected every row "
-                                     "to match", row=int(first), column=column)
+                                     "to match", row=int(row), column=column)
 
 
-def _type_failures(con: duckdb.DuckDBPyConnection, typed: str, raw: RawTable, contract: Contract) -> list[dict]:
+def _type_failures(con: duckdb.DuckDBPyConnection, raw: RawTable, maps: str, mapped: dict[str, int],
+                   contract: Contract) -> list[dict]:
+    """The rows holding a cell that does not type, as received, each error with its rule and reason."""
+    bad = {c for (c,) in con.execute(f"SELECT DISTINCT _c FROM {maps} WHERE _err IS NOT NULL").fetchall()}
+    failing = {c: i for c, i in mapped.items() if i in bad}
+    if not failing:
+        return []
     cells = ", ".join(f"r.{quote_ident(c)}" for c in raw.columns)
-    rows = con.execute(f"SELECT r.source_row, {cells}, t._errors FROM {raw.name} r JOIN {typed} t USING (source_row) "
-                       "WHERE len(t._errors) > 0 ORDER BY r.source_row").fetchall()
+    errors = ", ".join(f"(SELECT _err FROM {maps} WHERE _c = {i} AND _v = r.{quote_ident(c)})"
+                       for c, i in failing.items())
+    where = " OR ".join(f"r.{quote_ident(c)} IN (SELECT _v FROM {maps} WHERE _c = {i} AND _err IS NOT NULL)"
+                        for c, i in failing.items())
+    rows = con.execute(f"SELECT r.source_row, {cells}, list_filter([{errors}], lambda x: x IS NOT NULL) "
+                       f"FROM {raw.name} r WHERE {where} ORDER BY r.source_row").fetchall()
     names = ["source_row", *raw.columns, "_errors"]
     out = []
     for values in rows:
