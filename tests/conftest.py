@@ -17,7 +17,9 @@ os.environ.setdefault("IMS_PSEUDONYM_KEY", "test-key-not-secret")
 
 # `make test` runs on two workers by file (--dist loadfile): a module's servers and fixtures start once. Modules that
 # share a costly session fixture go to one worker together, so that worker builds it while the other goes on with
-# other modules instead of waiting for its lock (xdist's own xdist_group marks are lost under pytest 9).
+# other modules instead of waiting for its lock (xdist's own xdist_group marks are lost under pytest 9). They are
+# handed out first and the rest in collection order (xdist would put the modules with fewest tests last, and those
+# are the long ones: a whole cycle, a load test), so that no worker is left alone with a long one at the end.
 SHARED_FIXTURE_GROUPS = {
     "demo_home": ("tests/benchmark/test_demo_acceptance.py", "tests/score/test_sparse_year.py",
                   "tests/validate/test_demo.py", "tests/validate/test_report.py", "tests/validate/test_revalidate.py"),
@@ -27,10 +29,17 @@ SHARED_FIXTURE_GROUPS = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    shared = {f for files in SHARED_FIXTURE_GROUPS.values() for f in files}
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in shared)  # stable: the rest keep their order
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # units in collection order (see above)
 
     group_of = {f: g for g, files in SHARED_FIXTURE_GROUPS.items() for f in files}
     missing = [f for f in group_of if not (REPO / f).is_file()]
