@@ -107,19 +107,19 @@ def _number_sql(col: str, locale: str | None) -> str:
             f"ELSE TRY_CAST({c} AS DOUBLE) END")
 
 
-def _number_form_counts(con: duckdb.DuckDBPyConnection, numeric: list[str], table: str) -> list[tuple[int, int]]:
-    """Per number column, how many distinct cells read only with a decimal comma and how many only with a dot, in
-    one query. Only their being zero or not matters, so distinct values are enough (an ECTS column of a million
-    rows holds a few dozen), and a cell without ',' or '.' reads alike both ways."""
+def _number_form_counts(con: duckdb.DuckDBPyConnection, numeric: dict[str, int],
+                        cells: str) -> list[tuple[int, int]]:
+    """Per number column (name -> index in the cells table), how many distinct cells read only with a decimal comma
+    and how many only with a dot. Only their being zero or not matters, so distinct values are enough (an ECTS
+    column of a million rows holds a few dozen), and a cell without ',' or '.' reads alike both ways."""
     if not numeric:
         return []
     comma_only, dot_only, _ = _number_forms("_v")
-    found = {i: (a, b) for i, a, b in con.execute(" UNION ALL ".join(
-        f"SELECT {i} AS c, count(*) FILTER (WHERE {comma_only}), count(*) FILTER (WHERE {dot_only}) FROM "
-        f"(SELECT DISTINCT {quote_ident(c)} AS _v FROM {table} "
-        f"WHERE contains({quote_ident(c)}, ',') OR contains({quote_ident(c)}, '.'))"
-        for i, c in enumerate(numeric))).fetchall()}
-    return [found.get(i, (0, 0)) for i in range(len(numeric))]
+    found = {c: (a, b) for c, a, b in con.execute(
+        f"SELECT _c, count(*) FILTER (WHERE {comma_only}), count(*) FILTER (WHERE {dot_only}) FROM {cells} "
+        f"WHERE _c IN (SELECT unnest($c)) AND (contains(_v, ',') OR contains(_v, '.')) GROUP BY _c",
+        {"c": list(numeric.values())}).fetchall()}
+    return [found.get(i, (0, 0)) for i in numeric.values()]
 
 
 def _number_locales(raw: RawTable, numeric: list[str], counts: list[tuple[int, int]]) -> dict[str, str | None]:
@@ -179,32 +179,33 @@ class Profile:
     distinct: dict[str, list[str]]
 
 
-def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract) -> Profile:
+def _profile(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, cells: str,
+             mapped: dict[str, int]) -> Profile:
+    """``cells``: the distinct cells of the ``mapped`` columns (name -> index), see :func:`type_rows`."""
     cols = [contract.column(c) for c in raw.columns]
-    numeric = [c.name for c in cols if c.kind in ("int", "float")]
+    numeric = {c.name: mapped[c.name] for c in cols if c.kind in ("int", "float")}
     dates = [c.name for c in cols if c.kind == "date"]
-    categorical = [c.name for c in cols if c.kind in CATEGORICAL]
+    categorical = {mapped[c.name]: c.name for c in cols if c.kind in CATEGORICAL}
     exprs: list[str] = []
     for c in dates:
         exprs.extend(f"count(TRY_STRPTIME(trim({quote_ident(c)}), '{fmt}'))" for fmt in DATE_FORMATS)
     # date formats from the first rows
     values = list(con.execute(f"SELECT {', '.join(exprs)} FROM (SELECT * FROM {raw.name} LIMIT 2000)")
                   .fetchall()[0]) if exprs else []
-    distinct: dict[str, list[str]] = {c: [] for c in categorical}
-    if categorical:  # distinct cells first, then trimmed; one row per value (a list per column costs more)
-        for i, value in con.execute(" UNION ALL ".join(
-                f"SELECT DISTINCT {i} AS c, NULLIF(trim(_v), '') AS v FROM (SELECT DISTINCT {quote_ident(c)} AS _v "
-                f"FROM {raw.name})" for i, c in enumerate(categorical))).fetchall():
+    distinct: dict[str, list[str]] = {c: [] for c in categorical.values()}
+    if categorical:  # the distinct cells, trimmed
+        for i, value in con.execute(f"SELECT DISTINCT _c, NULLIF(trim(_v), '') FROM {cells} "
+                                    "WHERE _c IN (SELECT unnest($c))", {"c": list(categorical)}).fetchall():
             if value is not None:
                 distinct[categorical[i]].append(value)
-    forms = _number_form_counts(con, numeric, raw.name)
+    forms = _number_form_counts(con, numeric, cells)
     pos = 0
     date_formats = {}
     for c in dates:
         hits = values[pos:pos + len(DATE_FORMATS)]
         pos += len(DATE_FORMATS)
         date_formats[c] = [f for _, f in sorted(zip(hits, DATE_FORMATS), key=lambda hf: -hf[0])]
-    return Profile(_number_locales(raw, numeric, forms), date_formats, distinct)
+    return Profile(_number_locales(raw, list(numeric), forms), date_formats, distinct)
 
 
 MAPPED = (*CATEGORICAL, "int", "float", "date")  # typed on distinct cells; text and person references row by row
@@ -230,7 +231,7 @@ def _cell_sql(col: Column, profile: Profile, param) -> tuple[str, str]:
     return typed, ambiguous
 
 
-def _map_sql(col: Column, index: int, table: str, profile: Profile, param) -> str:
+def _map_sql(col: Column, index: int, cells: str, profile: Profile, param) -> str:
     """One column's part of the value map: each distinct received cell ``_v``, its text ``_r``, its typed value
     (in the slot of its SQL type) and the error it makes (``_err``: the column's name, '?column' for a number that
     reads two ways, or NULL)."""
@@ -239,7 +240,7 @@ def _map_sql(col: Column, index: int, table: str, profile: Profile, param) -> st
              f"THEN '{col.name}' END") if col.kind in EXPECTED else "NULL::VARCHAR"
     return (f"SELECT {index} AS _c, _v, _r, _t AS t_{col.sql_type}, {error} AS _err FROM ("
             f"SELECT _v, NULLIF(trim(_v), '') AS _r, {typed} AS _t, coalesce({ambiguous}, false) AS _a "
-            f"FROM (SELECT DISTINCT {quote_ident(col.name)} AS _v FROM {table}))")
+            f"FROM {cells} WHERE _c = {index})")
 
 
 def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract, *, file: str,
@@ -251,20 +252,24 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
     the file (the folder and the file must agree).
     """
     present = set(raw.columns)
-    profile = _profile(con, raw, contract)
-    raw.decimal_comma = "comma" in profile.number_locales.values()
-    # A typed column is typed on its DISTINCT cells: one map table (column, received -> typed, and the error that
-    # cell makes) joined back (a date or ECTS column of a million rows holds a few hundred values), so the checks
-    # read the map, not the rows. Free text and person references are taken row by row.
+    # A typed column is typed on its DISTINCT cells (a date or ECTS column of a million rows holds a few hundred
+    # values): they are collected once (_cells: column index, cell), profiled, and typed into one map table
+    # (column, received -> typed, and the error that cell makes) joined back, so the checks read the map, not the
+    # rows. Free text and person references are taken row by row.
     mapped = {c.name: i for i, c in enumerate(contract.columns) if c.name in present and c.kind in MAPPED}
-    maps = f"{raw.name}_maps"
+    cells, maps = f"{raw.name}_cells", f"{raw.name}_maps"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS " + (" UNION ALL ".join(
+        f"SELECT {i} AS _c, _v FROM (SELECT DISTINCT {quote_ident(c)} AS _v FROM {raw.name})"
+        for c, i in mapped.items()) or "SELECT NULL::INTEGER AS _c, NULL::VARCHAR AS _v WHERE false"))
+    profile = _profile(con, raw, contract, cells, mapped)
+    raw.decimal_comma = "comma" in profile.number_locales.values()
     bound: dict[str, object] = {}  # values go into the SQL as parameters, never as text
 
     def param(value: object) -> str:
         bound[f"v{len(bound)}"] = value
         return f"$v{len(bound) - 1}"
 
-    parts = [_map_sql(contract.column(c), i, raw.name, profile, param) for c, i in mapped.items()]
+    parts = [_map_sql(contract.column(c), i, cells, profile, param) for c, i in mapped.items()]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {maps} AS "
                 + (" UNION ALL BY NAME ".join(f"({p})" for p in parts) if parts else
                    "SELECT NULL::INTEGER AS _c, NULL::VARCHAR AS _v, NULL::VARCHAR AS _r, NULL::VARCHAR AS _err "
@@ -297,12 +302,14 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
         select.append(f"{final} AS {name}")
     _check_key_matches(con, raw, maps, mapped, file, school_id, academic_year)
     failures = _type_failures(con, raw, maps, mapped, contract)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {raw.name}_held AS SELECT unnest($rows::BIGINT[]) AS source_row",
-                {"rows": sorted({f["source_row"] for f in failures})})
     con.execute(f"CREATE OR REPLACE TEMP TABLE {raw.name}_fills AS SELECT "
                 + (", ".join(f"CAST($f{j} AS {t}) AS f{j}" for j, (_, t) in enumerate(fills)) or "NULL AS f0"),
                 {f"f{j}": v for j, (v, _) in enumerate(fills)})
-    held = f"WHERE r.source_row NOT IN (SELECT source_row FROM {raw.name}_held)" if failures else ""
+    held = ""
+    if failures:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw.name}_held AS SELECT unnest($rows::BIGINT[]) AS source_row",
+                    {"rows": sorted({f["source_row"] for f in failures})})
+        held = f"WHERE r.source_row NOT IN (SELECT source_row FROM {raw.name}_held)"
     typed_name = f"{raw.name}_typed"
     con.execute(f"""CREATE OR REPLACE TEMP VIEW {typed_name} AS
                     SELECT {', '.join(select)}
@@ -312,7 +319,8 @@ def type_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, contract: Contract,
 
 
 def discard(con: duckdb.DuckDBPyConnection, typed: str) -> None:
-    """Drop what :func:`type_rows` made for ``typed`` (the view, its maps, fills and held rows, and the raw table)."""
+    """Drop what :func:`type_rows` made for ``typed`` (the view, its cells, map, fills and held rows, and the raw
+    table)."""
     raw = typed.removesuffix("_typed")
     con.execute(f"DROP VIEW IF EXISTS {typed}")
     for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name = ? "
