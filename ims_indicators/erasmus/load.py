@@ -1,8 +1,8 @@
 """Load Erasmus+ KA1 mobility open-data files: a second source of mobility rows, streamed through DuckDB.
 
-One pass over each file inside DuckDB (``read_csv`` with explicit options, every column as text) keeps only
-the rows whose sending or receiving organisation is a registry school, matched on the normalised Erasmus
-code; the rest is counted, never held in memory or in pandas. The kept rows are mapped onto the mobility
+Two reads of each file inside DuckDB (``read_csv`` with explicit options, every column as text; :func:`scan`)
+keep only the rows whose sending or receiving organisation is a registry school, matched on the normalised
+Erasmus code; the rest is counted, never held in memory or in pandas. The kept rows are mapped onto the mobility
 contract (``sql/map.sql``, tables in ``sql/mapping.sql``): this package is an *adapter*. What only open data
 can get wrong is quarantined at the read stage (``sql/checks.sql``); the rest goes the way of a school file:
 staged as submissions of source ``erasmus_open_data`` (``ims_indicators.submissions`` records them), validated
@@ -54,8 +54,10 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
                  "participants", "ec_academic_year")
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
-TEMP_TABLES = ("_erasmus_rows", "_erasmus_mapped", "_erasmus_violations", "_erasmus_subs",
-               "_erasmus_rejects", "_erasmus_rejects_scan", "_erasmus_registry")
+WIDE_REJECTS = ("_erasmus_rejects", "_erasmus_rejects_scan")  # the corrupt lines (quarantined)
+REJECTS = (*WIDE_REJECTS, "_erasmus_rejects_index", "_erasmus_rejects_index_scan")
+TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", "_erasmus_index", "_erasmus_lines", "_erasmus_mapped",
+               "_erasmus_violations", "_erasmus_subs", *REJECTS, "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
 _RAW = "{" + ", ".join(f"'{f}': r.{f}" for f in FIELDS) + "}"  # a row as received, for meta.quarantine.row_json
@@ -101,7 +103,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _mapping_version() -> str:
     h = hashlib.sha256()
-    for name in ("macros.sql", "mapping.sql", "scan.sql", "counts.sql", "lines.sql", "map.sql", "checks.sql"):
+    for name in ("macros.sql", "mapping.sql", "index.sql", "scan.sql", "align.sql", "lines.sql", "match.sql",
+                 "counts.sql", "map.sql", "checks.sql"):
         h.update(sql_text(SQL, name).encode("utf-8"))
     return h.hexdigest()[:16]
 
@@ -170,33 +173,78 @@ def _watch(con: duckdb.DuckDBPyConnection, what: str, progress: Progress | None)
 
 # --- the stages ---------------------------------------------------------------------------------------
 
-def _read_csv(layout: Layout, keep_rejects: bool = True) -> str:
-    """The read_csv call for a layout: explicit dialect and columns, every value as text, rejects kept (or, for
-    a second read, skipped alike without being stored again)."""
+def _read_csv(layout: Layout, rejects: str) -> str:
+    """The read_csv call for a layout: explicit dialect and columns, every value as text, rejected lines kept in
+    the temp table ``rejects``."""
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in layout.columns)
     quote = "'\"'"  # DuckDB reads a field quoted or not; a quoted one may hold the delimiter
     missing = ", ".join(f"'{m}'" for m in MISSING)
     return (f"read_csv($path, delim='{layout.delimiter}', header=true, skip=0, auto_detect=false, "
             f"columns={{{cols}}}, quote={quote}, escape={quote}, encoding='{layout.encoding}', "
             f"nullstr=[{missing}], strict_mode=true, null_padding=false, max_line_size=1048576, "
-            + ("store_rejects=true, rejects_table='_erasmus_rejects', rejects_scan='_erasmus_rejects_scan', "
-               if keep_rejects else "ignore_errors=true, ") + "parallel=true)")
+            f"store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan', parallel=true)")
 
 
-def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> dict[str, int]:
-    """The streaming pass: ``_erasmus_rows`` (the rows of registry schools) and ``_erasmus_rejects`` (corrupt
-    lines); then a narrow second read counts what was dropped (``sql/counts.sql``)."""
-    for t in ("_erasmus_rejects", "_erasmus_rejects_scan"):
+def _registry_bits(con: duckdb.DuckDBPyConnection) -> str:
+    """The registry's normalised codes as a bitmap of 2^20 bits (macros.sql: erasmus_maybe_registry)."""
+    return con.execute("SELECT bitstring_agg((hash(code) % 1048576)::INTEGER, 0, 1048575)::VARCHAR "
+                       "FROM _erasmus_registry").fetchall()[0][0]
+
+
+def _reads(layout: Layout) -> tuple[str, str]:
+    """The narrow and the wide read of a file of this layout (``sql/index.sql``, ``sql/scan.sql``)."""
+    columns = ",\n           ".join(f if f in layout.fields else f"NULL::VARCHAR AS {f}" for f in FIELDS)
+    return (sql_text(SQL, "index.sql").replace("{source}", _read_csv(layout, "_erasmus_rejects_index")),
+            sql_text(SQL, "scan.sql").replace("{source}", _read_csv(layout, "_erasmus_rejects"))
+            .replace("{columns}", columns))
+
+
+def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered: bool = False) -> dict[str, int]:
+    """Read the file twice, each read on all threads: a narrow read of the two Erasmus codes that counts every
+    row (``sql/index.sql``), and a wide read that keeps the rows of registry schools as ``_erasmus_rows``
+    (``sql/scan.sql``, ``sql/match.sql``) and the corrupt lines as ``_erasmus_rejects``. The wide read's rows get
+    their line from the narrow read (``sql/align.sql``); should the reads not line up (checked pair by pair),
+    or with ``numbered``, the wide read numbers its rows itself (one thread) and ``sql/lines.sql`` corrects them."""
+    for t in REJECTS:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
-    have = layout.fields
-    columns = ",\n           ".join(f if f in have else f"NULL::VARCHAR AS {f}" for f in FIELDS)
-    query = sql_text(SQL, "scan.sql").replace("{source}", _read_csv(layout)).replace("{columns}", columns)
-    con.execute(query, {"path": str(path)})
+    params = {"path": str(path), "bits": _registry_bits(con)}
+    index, wide = _reads(layout)
+    con.execute(index, params)
+    if numbered or not _lined_up(con, wide, params):
+        _numbered(con, wide, params)
+    con.execute(sql_text(SQL, "match.sql"))
     registry = con.execute("SELECT count(*) FROM _erasmus_rows").fetchall()[0][0]
-    counted = sql_text(SQL, "counts.sql").replace("{source}", _read_csv(layout, keep_rejects=False))
-    read, no_code = con.execute(counted, {"path": str(path)}).fetchall()[0]
+    read, no_code = con.execute(sql_text(SQL, "counts.sql")).fetchall()[0]
+    for t in ("_erasmus_wide", "_erasmus_lines", "_erasmus_index"):
+        con.execute(f"DROP TABLE temp.{t}")
     corrupt = con.execute("SELECT count(DISTINCT line) FROM _erasmus_rejects").fetchall()[0][0]
     return {"registry": registry, "not_registry": read - registry - no_code, "no_code": no_code, "corrupt": corrupt}
+
+
+def _lined_up(con: duckdb.DuckDBPyConnection, wide: str, params: dict) -> bool:
+    """The wide read without numbers, its rows' lines from the narrow read; whether the two line up."""
+    con.execute(wide.replace("{number}", "NULL::BIGINT"), params)
+    con.execute(sql_text(SQL, "align.sql"))
+    return _aligned(con)
+
+
+def _aligned(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the n-th row of the wide read holds the codes of the n-th candidate of the narrow read, for all n."""
+    n_rows, n_lines, mismatched = con.execute(
+        """SELECT (SELECT count(*) FROM _erasmus_wide), (SELECT count(*) FROM _erasmus_lines),
+                  (SELECT count(*) FROM _erasmus_wide r JOIN _erasmus_lines l ON r.rowid = l.pos
+                   WHERE l.kept <> hash(r.sending_erasmus_code, r.receiving_erasmus_code))""").fetchall()[0]
+    return n_rows == n_lines and mismatched == 0
+
+
+def _numbered(con: duckdb.DuckDBPyConnection, wide: str, params: dict) -> None:
+    """The wide read numbering its rows (on one thread), the numbers corrected after rejected lines."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _erasmus_lines (pos BIGINT, line BIGINT, kept UBIGINT)")  # no pairs
+    for t in WIDE_REJECTS:
+        con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+    con.execute(wide.replace("{number}", "row_number() OVER ()"), params)
+    if con.execute("SELECT count(*) FROM _erasmus_rejects").fetchall()[0][0]:
+        con.execute(sql_text(SQL, "lines.sql"))
 
 
 def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -220,10 +268,8 @@ def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def map_and_check(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Line numbers, mojibake repairs, the mapping onto the contract and the read-stage checks (small tables:
-    registry rows only); returns the repairs made."""
-    if con.execute("SELECT count(*) FROM _erasmus_rejects").fetchall()[0][0]:
-        con.execute(sql_text(SQL, "lines.sql"))
+    """Mojibake repairs, the mapping onto the contract and the read-stage checks (small tables: registry rows
+    only); returns the repairs made."""
     repairs = repair_values(con)
     con.execute(sql_text(SQL, "map.sql"))
     con.execute(sql_text(SQL, "checks.sql"))

@@ -1,7 +1,7 @@
 -- Open-data rows of registry schools -> rows of the mobility contract, plus what the open data says beyond it.
 -- A row whose sending organisation is a registry school is 'outgoing' for that school, one whose receiving
 -- organisation is, 'incoming' (a row between two registry schools gives one row to each). The partner is the
--- other side. Mapping tables: mapping.sql. Reads _erasmus_rows (lines.sql), writes _erasmus_mapped.
+-- other side. Mapping tables: mapping.sql. Reads _erasmus_rows (scan.sql), writes _erasmus_mapped.
 -- Text is cleaned once per row ('-', 'Undefined', '? Unknown ?' -> NULL); what needs a regex or a LIKE is
 -- worked out once per distinct published value (a few dozen, read from 'rows' so that 'cleaned' has a single
 -- consumer and is never materialised) and joined back.
@@ -31,7 +31,7 @@ WITH rows AS NOT MATERIALIZED (
            sending_country AS partner_country_sent, sending_organisation AS partner_organisation
     FROM rows WHERE receiving_school IS NOT NULL
 ), cleaned AS (
-    SELECT source_row, data_row, direction, school_id, sending_school, receiving_school,
+    SELECT source_row, direction, school_id, sending_school, receiving_school,
            erasmus_value(project_reference) AS project_reference,
            erasmus_value(academic_year) AS year_text,
            erasmus_value(start_month) AS start_text,
@@ -128,7 +128,7 @@ WITH rows AS NOT MATERIALIZED (
 ), final AS (
     SELECT
         -- lineage and the mobility contract
-        source_row, data_row,
+        source_row,
         school_id,
         canonical_year AS academic_year,
         coalesce(project_reference, 'erasmus') || '#L' || source_row AS mobility_ref,
