@@ -34,6 +34,20 @@ def current_holder() -> dict | None:
     return holder if isinstance(holder, dict) and isinstance(holder.get("pid"), int) else None
 
 
+def _left_by_dead(holder: dict) -> bool:
+    """Whether a holder file was left behind by a process of this host that is gone (the OS freed its lock)."""
+    return holder.get("host") == socket.gethostname() and not _pid_alive(int(holder["pid"]))
+
+
+def other_writer() -> dict | None:
+    """The holder of the writer lock when it is another process that is alive, else None."""
+    holder = current_holder()
+    if holder is None or _left_by_dead(holder) or (holder["pid"] == os.getpid()
+                                                   and holder.get("host") == socket.gethostname()):
+        return None
+    return holder
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -65,7 +79,7 @@ def writer_lock(what: str, timeout: float | None = None,
         except Timeout:
             holder = current_holder()
             if not told and on_wait is not None:
-                if holder and holder.get("host") == socket.gethostname() and not _pid_alive(int(holder["pid"])):
+                if holder and _left_by_dead(holder):
                     on_wait(f"stale lock of dead pid {holder['pid']} found; waiting for the OS to release it")
                 else:
                     who = f"pid {holder['pid']} ({holder.get('what')})" if holder else "another process"

@@ -7,7 +7,6 @@ A keyholder sees only their school: anything of another school answers 404, as i
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections import defaultdict, deque
@@ -115,12 +114,12 @@ async def store_upload(user: dict, file: UploadFile, dataset: str, academic_year
 def wait_for(job_id: str, seconds: float) -> dict:
     """The job once done, or as it stands after ``seconds``; at once while another process writes the warehouse
     (an `ims ingest`, a scheduled run): the upload waits behind that, not the request."""
-    from ims_indicators.lock import current_holder
+    from ims_indicators.lock import other_writer
 
     deadline = time.monotonic() + seconds
     job = state.upload(job_id)
     while job["state"] != "done" and time.monotonic() < deadline:
-        if (holder := current_holder()) is not None and holder["pid"] != os.getpid():
+        if other_writer() is not None:
             break
         time.sleep(0.1)
         job = state.upload(job_id)

@@ -53,6 +53,7 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "fewer_opportunities", "group_leader", "sending_country", "sending_organisation",
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
                  "participants", "ec_academic_year")
+BITMAP_BITS = 1 << 20  # the registry's codes as a bitmap (macros.sql: erasmus_maybe_registry)
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 WIDE_REJECTS = ("_erasmus_rejects", "_erasmus_rejects_scan")  # the corrupt lines (quarantined)
 REJECTS = (*WIDE_REJECTS, "_erasmus_rejects_index", "_erasmus_rejects_index_scan")
@@ -186,9 +187,9 @@ def _read_csv(layout: Layout, rejects: str) -> str:
 
 
 def _registry_bits(con: duckdb.DuckDBPyConnection) -> str:
-    """The registry's normalised codes as a bitmap of 2^20 bits (macros.sql: erasmus_maybe_registry)."""
-    return con.execute("SELECT bitstring_agg((hash(code) % 1048576)::INTEGER, 0, 1048575)::VARCHAR "
-                       "FROM _erasmus_registry").fetchall()[0][0]
+    """The registry's normalised codes as a bitmap of :data:`BITMAP_BITS` bits (macros.sql)."""
+    return con.execute("SELECT bitstring_agg((hash(code) % $n)::INTEGER, 0, $n - 1)::VARCHAR FROM _erasmus_registry",
+                       {"n": BITMAP_BITS}).fetchall()[0][0]
 
 
 def _reads(layout: Layout) -> tuple[str, str]:
@@ -207,7 +208,7 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered
     or with ``numbered``, the wide read numbers its rows itself (one thread) and ``sql/lines.sql`` corrects them."""
     for t in REJECTS:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
-    params = {"path": str(path), "bits": _registry_bits(con)}
+    params = {"path": str(path), "bits": _registry_bits(con), "n_bits": BITMAP_BITS}
     index, wide = _reads(layout)
     con.execute(index, params)
     if numbered or not _lined_up(con, wide, params):

@@ -18,8 +18,8 @@ from .conftest import row
 def collide(con: duckdb.DuckDBPyConnection, code: str) -> str:
     """A code that is no registry school's but has the same bit as ``code`` in the registry's bitmap."""
     return con.execute("""SELECT 'XCOLLIDE' || i FROM range(20000000) t(i)
-                          WHERE hash('XCOLLIDE' || i) % 1048576 = hash(erasmus_code_norm(?)) % 1048576
-                          LIMIT 1""", [code]).fetchall()[0][0]
+                          WHERE hash('XCOLLIDE' || i) % $n = hash(erasmus_code_norm($code)) % $n
+                          LIMIT 1""", {"n": load.BITMAP_BITS, "code": code}).fetchall()[0][0]
 
 
 def line(r: dict) -> bytes:
@@ -78,7 +78,7 @@ def test_the_two_reads_line_up_with_the_numbering_read(messy) -> None:
 def test_a_pair_that_does_not_line_up_is_noticed(messy) -> None:
     con, path = messy
     index, wide = load._reads(detect_layout(path))
-    params = {"path": str(path), "bits": load._registry_bits(con)}
+    params = {"path": str(path), "bits": load._registry_bits(con), "n_bits": load.BITMAP_BITS}
     con.execute(index, params)
     assert load._lined_up(con, wide, params)
     con.execute("UPDATE _erasmus_lines SET pos = 3 - pos WHERE pos IN (1, 2)")  # K-2 and B-1 swapped

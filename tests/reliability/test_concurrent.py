@@ -4,6 +4,7 @@ a lock left behind by a dead process never blocks anyone."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -73,6 +74,22 @@ def test_a_stale_lock_of_a_dead_process_does_not_block(home: Path) -> None:
         assert lock.current_holder()["pid"] != pid  # the holder file now names the live holder
     assert time.monotonic() - started < 2 and not messages
     assert not lock.holder_path().exists()
+
+
+def test_only_a_live_other_process_is_another_writer(home: Path) -> None:
+    """What the portal asks before it keeps an upload's request waiting (collection/portal.py: wait_for)."""
+    assert lock.other_writer() is None  # no holder file
+    write_stale_holder(dead_pid())
+    assert lock.other_writer() is None  # left behind by a dead process: the lock is free
+    write_stale_holder(os.getpid())
+    assert lock.other_writer() is None  # this process
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        write_stale_holder(live.pid)
+        assert lock.other_writer()["pid"] == live.pid
+    finally:
+        live.kill()
+        live.wait()
 
 
 @pytest.mark.slow

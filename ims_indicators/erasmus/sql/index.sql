@@ -6,7 +6,8 @@
 -- fields it reads only, also a line with an unreadable field elsewhere: align.sql and counts.sql set those aside.
 -- "source" is the read_csv call (explicit options, every column VARCHAR, the path bound as $path).
 CREATE OR REPLACE TEMP TABLE _erasmus_index AS
-SELECT CASE WHEN erasmus_maybe_registry(sending, $bits::BIT) OR erasmus_maybe_registry(receiving, $bits::BIT)
+SELECT CASE WHEN erasmus_maybe_registry(sending, $bits::BIT, $n_bits)
+              OR erasmus_maybe_registry(receiving, $bits::BIT, $n_bits)
             THEN hash(sending_erasmus_code, receiving_erasmus_code) END AS kept,
        erasmus_no_code(sending) AND erasmus_no_code(receiving) AS no_code
 FROM (SELECT sending_erasmus_code, receiving_erasmus_code, erasmus_code_norm(sending_erasmus_code) AS sending,

@@ -23,12 +23,12 @@ CREATE OR REPLACE TEMP MACRO erasmus_yes_no(v) AS
     CASE lower(erasmus_value(v)) WHEN 'yes' THEN true WHEN 'y' THEN true WHEN 'no' THEN false WHEN 'n' THEN false END;
 
 -- Whether a normalised code may be a registry school's: its bit in a bitmap of the registry's normalised codes
--- (a Bloom filter with one hash, 2^20 bits, passed as a parameter). A scalar test, unlike a join or a long IN
--- list, keeps the rows in the order they were read, so that the reads of scan.sql and index.sql line up
--- (align.sql). It lets through a few codes that are not the registry's (about 1 in 3,500 for 300 schools):
--- match.sql drops them.
-CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code_norm, bits) AS
-    get_bit(bits, (hash(code_norm) % 1048576)::INTEGER) = 1;
+-- (a Bloom filter with one hash, passed as a parameter: load.py, BITMAP_BITS). A scalar test, unlike a join or
+-- a long IN list, keeps the rows in the order they were read, so that the reads of scan.sql and index.sql line
+-- up (align.sql). It lets through a few codes that are not the registry's (about 1 in 3,500 for 300 schools
+-- and 2^20 bits): match.sql drops them.
+CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code_norm, bits, n_bits) AS
+    get_bit(bits, (hash(code_norm) % n_bits::UBIGINT)::INTEGER) = 1;  -- hash() is UBIGINT: no cast per row
 
 -- No Erasmus code: a normalised code that is empty or '-' (plain comparisons: an IN list may become a join).
 CREATE OR REPLACE TEMP MACRO erasmus_no_code(code_norm) AS

@@ -16,5 +16,5 @@ WITH src AS (
 )
 SELECT (data_row + 1)::BIGINT AS source_row, * EXCLUDE (data_row)
 FROM src
-WHERE erasmus_maybe_registry(erasmus_code_norm(sending_erasmus_code), $bits::BIT)
-   OR erasmus_maybe_registry(erasmus_code_norm(receiving_erasmus_code), $bits::BIT);
+WHERE erasmus_maybe_registry(erasmus_code_norm(sending_erasmus_code), $bits::BIT, $n_bits)
+   OR erasmus_maybe_registry(erasmus_code_norm(receiving_erasmus_code), $bits::BIT, $n_bits);
