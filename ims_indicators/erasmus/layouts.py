@@ -92,6 +92,7 @@ class Layout:
     encoding: str  # DuckDB encoding name: utf-8 or latin-1
     columns: tuple[str, ...]  # one internal name per column of the file, in file order (unused: _col<i>)
     ignored: tuple[str, ...]  # header texts of columns not used
+    headers: tuple[str, ...]  # the header text of each column, in file order (for messages)
     repairs: tuple[str, ...] = ()  # header cells whose mojibake was repaired
 
     @property
@@ -168,4 +169,5 @@ def detect_layout(path: Path) -> Layout:
     if missing:
         raise InputRefused(path.name, _closest(set(norm), path, missing), row=1)
     name = next((n for n, cols in LAYOUTS.items() if tuple(map(normalise_header, cols)) == norm), "by column names")
-    return Layout(name, delimiter, encoding, tuple(columns), tuple(ignored), repairs)
+    return Layout(name, delimiter, encoding, tuple(columns), tuple(ignored), tuple(h.strip() for h in headers),
+                  repairs)

@@ -323,13 +323,22 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
             rows_in=result.rows_read + result.rows_corrupt,
             rows_quarantined=result.rows_corrupt + result.rows_without_year, repairs=result.repairs)
         submissions.quarantine_query(con, """
-            SELECT $file_sid, line, 'read', 'read.csv_line', NULL,
-                   printf('line %d could not be read: %s (expected %d fields separated by ''%s'')',
-                          line, lower(error_type), $n_fields, $delim),
+            SELECT $file_sid, line, 'read', 'read.csv_line', header,
+                   CASE WHEN error_type IS NULL  -- only bytes that are not text in the file's encoding
+                        THEN printf('line %d could not be read: %s holds bytes that are not %s text (expected the '
+                                    'whole file in one encoding)', line, coalesce(printf('column ''%s''', header),
+                                                                                  'a column'), $encoding)
+                        ELSE printf('line %d could not be read: %s (expected %d fields separated by ''%s'')',
+                                    line, lower(error_type), $n_fields, $delim) END,
                    to_json({'line': csv_line})::VARCHAR
-            FROM (SELECT line, any_value(error_type) AS error_type, any_value(csv_line) AS csv_line
+            FROM (SELECT line, any_value(csv_line) AS csv_line,
+                         min(error_type) FILTER (WHERE error_type <> 'INVALID ENCODING') AS error_type,
+                         CASE WHEN bool_and(error_type = 'INVALID ENCODING')
+                              THEN $headers[list_position($columns, arg_min(column_name, column_idx))] END AS header
                   FROM _erasmus_rejects GROUP BY line)
-            ORDER BY line""", {"file_sid": file_sid, "n_fields": len(layout.columns), "delim": layout.delimiter})
+            ORDER BY line""", {"file_sid": file_sid, "n_fields": len(layout.columns), "delim": layout.delimiter,
+                               "encoding": layout.encoding, "headers": list(layout.headers),
+                               "columns": list(layout.columns)})
         submissions.quarantine_query(con, """
             SELECT $file_sid, source_row, 'read', 'read.type_year', 'academic_year',
                    CASE WHEN year_text IS NULL

@@ -88,3 +88,18 @@ def test_a_pair_that_does_not_line_up_is_noticed(messy) -> None:
     con.execute("DELETE FROM _erasmus_lines WHERE pos = (SELECT max(pos) FROM _erasmus_lines)")  # one row short
     assert not load._aligned(con)
 
+
+
+def test_a_corrupt_line_is_quarantined_saying_which_column_and_what_was_expected(messy) -> None:
+    con, path = messy
+    summary = load.load_erasmus(con, [path], publish=False)
+    assert summary["totals"]["rows_corrupt"] == 5
+    held = {q["source_row"]: q for q in rows(con, "SELECT * FROM meta.quarantine WHERE rule = 'read.csv_line'")}
+    assert sorted(held) == [4003, 4004, 4005, 4007, 4011]
+    assert held[4003]["column_name"] is None
+    assert held[4003]["reason"] == "line 4003 could not be read: too many columns (expected 24 fields separated by ';')"
+    unreadable = held[4005]  # Madr\xffd: the first field holding it is the receiving city
+    assert unreadable["column_name"] == "Receiving City"
+    assert unreadable["reason"] == ("line 4005 could not be read: column 'Receiving City' holds bytes that are not "
+                                    "utf-8 text (expected the whole file in one encoding)")
+    assert "P-" not in unreadable["row_json"] and "U-1" in unreadable["row_json"]  # the line as received
