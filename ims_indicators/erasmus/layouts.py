@@ -70,6 +70,8 @@ OLDER: dict[str, tuple[str, ...]] = {
 def repair_text(text: str) -> str:
     """Double-encoded UTF-8 (``WallererstraÃŸe``, ``ï»¿`` for a BOM) repaired by ftfy where it is unambiguous:
     ftfy's encoding fix only, and only when fixing once more changes nothing."""
+    if text.isascii():  # mojibake is never plain ASCII (and ftfy's import is left to the files that need it)
+        return text
     import ftfy
 
     fixed = ftfy.fix_encoding(text)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import mmap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from ims_indicators import settings
 from ims_indicators.contracts import Contract, header_map, normalise_header
@@ -26,6 +26,9 @@ from ims_indicators.read.received import check_received
 from ims_indicators.read.repair import repair_cells, repair_header
 from ims_indicators.read.workbook import check_workbook
 from ims_indicators.warehouse import quote_ident
+
+if TYPE_CHECKING:  # numpy and pandas are imported where used: every `ims` command imports this module
+    import numpy as np
 
 XLSX_MAGIC = b"PK\x03\x04"
 HEADER_SEARCH_ROWS = 12
@@ -105,6 +108,8 @@ def _consecutive_lines(path: Path, first_line: int, n_good: int, rejected: set[i
 
 def _line_numbers(path: Path, first_line: int, n_good: int, rejected: set[int]) -> np.ndarray:
     """Physical line numbers of the rows DuckDB returned (it skips empty lines and the rejected ones)."""
+    import numpy as np
+
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         data = np.frombuffer(mm, dtype=np.uint8)
         lf, cr = data == 10, data == 13
@@ -194,8 +199,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
         if _consecutive_lines(readable, first_line, n_good, rejected):  # the common case: row k is line first + k
             con.execute(f"UPDATE {name} SET source_row = rowid + {first_line}")
         else:
+            import pandas as pd
+
             lines = _line_numbers(readable, first_line, n_good, rejected)
-            con.register(f"{name}_lines", pd.DataFrame({"k": np.arange(len(lines)), "source_row": lines}))
+            con.register(f"{name}_lines", pd.DataFrame({"k": range(len(lines)), "source_row": lines}))
             con.execute(f"UPDATE {name} SET source_row = l.source_row FROM {name}_lines l WHERE {name}.rowid = l.k")
             con.unregister(f"{name}_lines")
         for unmapped in (n for n in names if n not in mapping.values()):
@@ -222,7 +229,7 @@ def _unreadable(line: int, error_type: str, text: str | None, n_fields: int, del
 
 
 def _cell_text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -235,6 +242,8 @@ def _cell_text(value: object) -> str | None:
 
 
 def load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, implied: set[str]) -> RawTable:
+    import pandas as pd
+
     with open(path, "rb") as fh:
         zipped = fh.read(4) == XLSX_MAGIC
     if zipped:  # the used range is measured from the XML before calamine allocates it

@@ -20,9 +20,11 @@ SUSPECT = "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u01
 
 def fix_text(text: str) -> str:
     """``text`` with double-encoded UTF-8 undone where ftfy is sure, and a stray byte-order mark removed."""
+    if not text or text.isascii():  # mojibake and a byte-order mark are never plain ASCII
+        return text
     import ftfy
 
-    return ftfy.fix_encoding(text).replace(BOM, "") if text else text
+    return ftfy.fix_encoding(text).replace(BOM, "")
 
 
 def repair_header(rows: list[list[str]]) -> list[list[str]]:
