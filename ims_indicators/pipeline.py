@@ -27,6 +27,7 @@ import duckdb
 if TYPE_CHECKING:
     from ims_indicators.ingest.stage import SubmissionResult
     from ims_indicators.validate.verdict import Verdict
+    from ims_indicators.validate.gxrun import DocsBatch
 
 Progress = Callable[[str, int], None]  # (file name, rows) after each file
 
@@ -68,11 +69,12 @@ def stage(con: duckdb.DuckDBPyConnection, paths: list[Path], *, dataset: str | N
     return report
 
 
-def validate(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str]) -> list[Verdict]:
+def validate(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
+             docs: bool | DocsBatch = True) -> list[Verdict]:
     """The verdict on each staged submission of one dataset: GX suite and cross-dataset checks."""
     from ims_indicators.validate import check_staged
 
-    return check_staged(con, dataset, submission_ids)
+    return check_staged(con, dataset, submission_ids, docs)
 
 
 def promote(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[Verdict]) -> list[dict]:
@@ -93,10 +95,12 @@ def process_pending(con: duckdb.DuckDBPyConnection, dataset: str | None = None) 
     """validate → promote, a dataset at a time (the registry first: later checks read curated.schools), then
     publish whatever is staged; one outcome per submission."""
     from ims_indicators.curate.promote import pending
+    from ims_indicators.validate.gxrun import data_docs
 
     outcomes = []
-    for ds, ids in pending(con, dataset).items():
-        outcomes.extend(promote(con, ds, validate(con, ds, ids)))
+    with data_docs() as docs:  # one Data Docs build for all the datasets
+        for ds, ids in pending(con, dataset).items():
+            outcomes.extend(promote(con, ds, validate(con, ds, ids, docs)))
     publish(con)
     return outcomes
 

@@ -36,22 +36,24 @@ def revalidate_all(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -
     """Re-check every current accepted submission from staging (no file is read again) and re-apply the
     verdicts; returns one outcome per submission with the rows released and newly quarantined."""
     from ims_indicators.validate import check_staged
+    from ims_indicators.validate.gxrun import data_docs
 
     outcomes, touched = [], set()
-    for ds, ids in current_submissions(con, dataset).items():
-        before = _held(con, ids)
-        status_before = dict(con.execute("SELECT submission_id, status FROM meta.submissions WHERE submission_id "
-                                         "IN (SELECT unnest(?))", [ids]).fetchall())
-        for verdict in check_staged(con, ds, ids):
-            outcome = apply_verdict(con, ds, verdict)
-            after = _held(con, [verdict.submission_id])[verdict.submission_id]
-            was = before[verdict.submission_id]
-            outcome.update(dataset=ds, status_before=status_before[verdict.submission_id],
-                           rows_released=len(was - after), rows_newly_quarantined=len(after - was))
-            outcomes.append(outcome)
-            year = con.execute("SELECT academic_year FROM meta.submissions WHERE submission_id = ?",
-                               [verdict.submission_id]).fetchall()[0][0]
-            touched.add((ds, year))
+    with data_docs() as docs:  # one Data Docs build for all the datasets
+        for ds, ids in current_submissions(con, dataset).items():
+            before = _held(con, ids)
+            status_before = dict(con.execute("SELECT submission_id, status FROM meta.submissions WHERE submission_id "
+                                             "IN (SELECT unnest(?))", [ids]).fetchall())
+            for verdict in check_staged(con, ds, ids, docs):
+                outcome = apply_verdict(con, ds, verdict)
+                after = _held(con, [verdict.submission_id])[verdict.submission_id]
+                was = before[verdict.submission_id]
+                outcome.update(dataset=ds, status_before=status_before[verdict.submission_id],
+                               rows_released=len(was - after), rows_newly_quarantined=len(after - was))
+                outcomes.append(outcome)
+                year = con.execute("SELECT academic_year FROM meta.submissions WHERE submission_id = ?",
+                                   [verdict.submission_id]).fetchall()[0][0]
+                touched.add((ds, year))
     clean_stale()
     for ds, year in sorted(touched, key=lambda t: (t[0], t[1] or "")):
         publish_partition(con, ds, year)

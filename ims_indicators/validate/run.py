@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from contextlib import nullcontext
 
 import duckdb
 import pandas as pd
@@ -16,7 +17,7 @@ from ims_indicators.validate.compile import columns_of, compile_suite, table_typ
 from ims_indicators.validate.cross import DESCRIPTIONS, FILE_LEVEL, run_checks
 from ims_indicators.validate.frames import batches, build_validation_frame, create_frame_view, drop_frame, \
     drop_frame_view, frames
-from ims_indicators.validate.gxrun import Outcome, make_runner, run_chunks
+from ims_indicators.validate.gxrun import DocsBatch, Outcome, data_docs, make_runner, run_chunks
 from ims_indicators.validate.suites import load_suite
 from ims_indicators.warehouse import insert_rows
 
@@ -37,14 +38,22 @@ def _short(kwargs: dict) -> dict:
     return out
 
 
+def _docs_batch(docs: bool | DocsBatch):
+    """Where the GX results go for Data Docs: the caller's batch, one built at the end (True), or none (False)."""
+    if isinstance(docs, DocsBatch):
+        return nullcontext(docs)
+    return data_docs() if docs else nullcontext()
+
+
 def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str], *,
-                 table: str | None = None, docs: bool = True, mode: str = "file",
+                 table: str | None = None, docs: bool | DocsBatch = True, mode: str = "file",
                  record: bool = True, engine: str = "auto", cross: bool = True) -> list[Verdict]:
     """Validate staged submissions of one dataset: the suite + cross-dataset checks → a Verdict each.
 
     The suite runs in Great Expectations for submissions up to ``IMS_VALIDATE_SQL_ROWS`` rows (Data Docs
     written) and as compiled SQL above it; ``engine`` "sql" or "gx" forces one for all. ``cross=False`` leaves
-    out the cross-dataset checks (open data: the school's own totals do not bound the EU's counts).
+    out the cross-dataset checks (open data: the school's own totals do not bound the EU's counts). ``docs``: the
+    results go into Data Docs at the end (True), with a batch's (:func:`gxrun.data_docs`), or not (False).
     """
     ids = list(dict.fromkeys(submission_ids))
     if not ids:
@@ -58,15 +67,16 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
     if large:
         groups, _ = batches(con, dataset, [sid for sid in ids if sid not in large], table)
     runner = None
-    try:
-        for group in groups:
-            n_chunks = build_validation_frame(con, dataset, group, table)
-            runner = runner or make_runner(dataset, suite, mode=mode, docs=docs)
-            found, seen = run_chunks(runner, frames(con, n_chunks))
-            findings.extend(found)
-            outcomes.update(seen)
-    finally:
-        drop_frame(con)
+    with _docs_batch(docs) as batch:
+        try:
+            for group in groups:
+                n_chunks = build_validation_frame(con, dataset, group, table)
+                runner = runner or make_runner(dataset, suite, mode=mode, docs=batch is not None)
+                found, seen = run_chunks(runner, frames(con, n_chunks), batch)
+                findings.extend(found)
+                outcomes.update(seen)
+        finally:
+            drop_frame(con)
     held = [f for f in findings if f["severity"] == QUARANTINE_SEVERITY]
     gx_failed = pd.DataFrame({"submission_id": pd.Series([f["submission_id"] for f in held], dtype="str"),
                               "source_row": pd.Series([f["source_row"] for f in held], dtype="int64")})
