@@ -26,6 +26,10 @@ SHARED_FIXTURE_GROUPS = {
     "pipeline": ("tests/reliability/test_rebuild.py", "tests/reliability/test_privacy.py",
                  "tests/reliability/test_injection.py"),
     "reference": ("tests/reliability/test_kill.py", "tests/reliability/test_concurrent.py"),
+    # the session's Prefect servers (tests/pipelines/conftest.py: a test harness, and a real `prefect server` booted
+    # in the background) start on each worker that runs one of these: ~35 s of start-up and a server's CPU, once
+    "prefect": ("tests/pipelines/test_orchestration_flows.py", "tests/pipelines/test_dask_s3.py",
+                "tests/pipelines/test_orchestration_serve.py"),
 }
 
 
