@@ -352,9 +352,13 @@ def _check_key_matches(con, raw: RawTable, maps: str, mapped: dict[str, int], fi
                        academic_year: str | None) -> None:
     """Every row must name the submission's school and year (where the file has those columns): a distinct cell
     that types to another one refuses the file, naming the first row that holds it."""
-    for column, expected in (("school_id", school_id), ("academic_year", academic_year)):
-        if expected is None or column not in mapped:
-            continue
+    keys = [(column, expected) for column, expected in (("school_id", school_id), ("academic_year", academic_year))
+            if expected is not None and column in mapped]
+    other = " OR ".join(f"(_c = {mapped[column]} AND t_VARCHAR IS DISTINCT FROM ${column})" for column, _ in keys)
+    if not keys or not con.execute(f"SELECT 1 FROM {maps} WHERE t_VARCHAR IS NOT NULL AND ({other}) LIMIT 1",
+                                   dict(keys)).fetchall():
+        return  # the map holds no other school or year: no row to look for
+    for column, expected in keys:
         row, = con.execute(f"""SELECT min(source_row) FROM {raw.name} WHERE {column} IN
                                (SELECT _v FROM {maps} WHERE _c = {mapped[column]} AND t_VARCHAR IS NOT NULL
                                 AND t_VARCHAR IS DISTINCT FROM ?)""", [expected]).fetchall()[0]
