@@ -1,20 +1,14 @@
 -- The line of the n-th row of the wide read (scan.sql: pos = n - 1), from the narrow read (index.sql). Both keep
 -- the rows of the same bitmap test in file order, so the n-th row kept by one is the n-th kept by the other, once
 -- the lines only the wide read rejected are set aside. The index row with ordinal k (rowid + 1) is on line
--- k + 1 (the header) + the number of lines the narrow read rejected before it: before its j-th rejected line
--- (line r_j) come r_j - j - 1 rows, hence the ASOF join. The loader then checks that each pair holds the same
--- two codes (kept).
+-- k + 1 (the header) + the number of lines the narrow read rejected before it (macros.sql:
+-- erasmus_rows_before). The loader then checks that each pair holds the same two codes (kept).
 CREATE OR REPLACE TEMP TABLE _erasmus_lines AS
 WITH candidates AS (
     SELECT rowid + 1 AS k, kept FROM _erasmus_index WHERE kept IS NOT NULL
-), rejected AS (
-    SELECT line, row_number() OVER (ORDER BY line) AS j
-    FROM (SELECT DISTINCT line FROM _erasmus_rejects_index)
-), rows_before AS (
-    SELECT line - j - 1 AS n_before, max(j) AS j FROM rejected GROUP BY n_before  -- lines in a row: the last
 ), lines AS (
     SELECT c.k, c.kept, (c.k + 1 + coalesce(b.j, 0))::BIGINT AS line
-    FROM candidates c ASOF LEFT JOIN rows_before b ON c.k > b.n_before
+    FROM candidates c ASOF LEFT JOIN erasmus_rows_before('_erasmus_rejects_index') b ON c.k > b.n_before
 )
 SELECT row_number() OVER (ORDER BY k) - 1 AS pos, line, kept
 FROM lines

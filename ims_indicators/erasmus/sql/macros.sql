@@ -33,3 +33,11 @@ CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code_norm, bits, n_bits) AS
 -- No Erasmus code: a normalised code that is empty or '-' (plain comparisons: an IN list may become a join).
 CREATE OR REPLACE TEMP MACRO erasmus_no_code(code_norm) AS
     coalesce(code_norm, '') = '' OR code_norm = '-';
+-- Per run of rejected lines, the number of rows read before it (n_before) and how many lines were rejected up to
+-- its end (j): before the j-th rejected line (line r_j) come r_j - j - 1 rows, so the row with ordinal k is on line
+-- k + 1 (the header) + the j of the last run with n_before < k (an ASOF join: align.sql, lines.sql). Adjacent
+-- rejected lines share an n_before: the last of them counts. "rejects": the name of a rejects table.
+CREATE OR REPLACE TEMP MACRO erasmus_rows_before(rejects) AS TABLE
+    SELECT line - j - 1 AS n_before, max(j) AS j
+    FROM (SELECT line, row_number() OVER (ORDER BY line) AS j FROM (SELECT DISTINCT line FROM query_table(rejects)))
+    GROUP BY n_before;
