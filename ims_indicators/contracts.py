@@ -40,6 +40,7 @@ class Column:
     min_value: float | None = None
     max_value: float | None = None  # inclusive upper bound (e.g. the survey scale); None = unbounded
     description: str = ""
+    row_id: bool = False  # (nearly) a value per row, such as a record's id: stored uncompressed, see ddl_columns
 
     @property
     def sql_type(self) -> str:
@@ -127,7 +128,7 @@ CONTRACTS: dict[str, Contract] = {
         (
             SCHOOL, YEAR,
             Column("mobility_ref", "text", synonyms=("id", "mobility id", "ref", "reference", "record id"),
-                   description="The school's own id of the mobility (unique within a school and year)."),
+                   description="The school's own id of the mobility (unique within a school and year).", row_id=True),
             Column("direction", "enum", True, ("outgoing", "incoming"), synonyms=("dir", "flow"),
                    value_synonyms={"out": "outgoing", "outbound": "outgoing", "ausgehend": "outgoing",
                                    "in": "incoming", "inbound": "incoming", "eingehend": "incoming"}),
@@ -161,7 +162,7 @@ CONTRACTS: dict[str, Contract] = {
                                                          "credits recognized", "recognised ects"), min_value=0),
             Column("person_ref", "pseudonym", synonyms=("person", "student id", "staff id", "matriculation number",
                                                         "person id"),
-                   description="Pseudonymised at ingest with a keyed HMAC; never stored as sent."),
+                   description="Pseudonymised at ingest with a keyed HMAC; never stored as sent.", row_id=True),
         ),
         key=("school_id", "academic_year", "mobility_ref"),
     ),
@@ -328,8 +329,15 @@ def header_map(dataset: str) -> dict[str, str]:
 
 
 def ddl_columns(dataset: str) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of a staged/curated table: lineage first, then the contract's columns."""
-    return [*LINEAGE, *((c.name, c.sql_type) for c in contract(dataset).columns)]
+    """(name, DuckDB column definition) of a staged/curated table: lineage first, then the contract's columns.
+
+    A column of (nearly) one value per row (``Column.row_id``: a record's id, a person's pseudonym) is stored
+    uncompressed: DuckDB's string compression gains little on such values, and trying it made writing the column
+    four times slower (0.26 s against 0.07 s per million rows)."""
+    def definition(c: Column) -> str:
+        return f"{c.sql_type} USING COMPRESSION uncompressed" if c.row_id else c.sql_type
+
+    return [*LINEAGE, *((c.name, definition(c)) for c in contract(dataset).columns)]
 
 
 def year_slug(year: str) -> str:

@@ -201,7 +201,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, failures: Iterable[Iterable]) -> 
     """Rows held back: (submission_id, source_row, stage, rule, column_name, reason, row_json) each."""
     now = dt.datetime.now()
     insert_rows(con, "meta.quarantine", list(QUARANTINE_COLUMNS), [[*f, now] for f in failures],
-                dtypes={"source_row": "Int64"})
+                dtypes={"source_row": "BIGINT"})
 
 
 def quarantine_query(con: duckdb.DuckDBPyConnection, select: str, params: dict | None = None) -> None:

@@ -17,7 +17,8 @@ DATASET = "erasmus_mobility"
 
 
 def publish_erasmus_partition(con: duckdb.DuckDBPyConnection, academic_year: str, root: Path | None = None) -> Path:
-    """Write one academic year of curated.erasmus_mobility, swapped in with renames (then uploaded if remote)."""
+    """Write one academic year of curated.erasmus_mobility, swapped in with renames (then uploaded if remote); in
+    the table's order, unsorted, as :func:`ims_indicators.curate.publish.publish_partition`."""
     return write_partition(con, DATASET, f"academic_year={year_slug(academic_year)}",
-                           "SELECT * EXCLUDE (academic_year) FROM curated.erasmus_mobility WHERE academic_year = ? "
-                           "ORDER BY school_id, submission_id, source_row, direction", [academic_year], root)
+                           "SELECT * EXCLUDE (academic_year) FROM curated.erasmus_mobility WHERE academic_year = ?",
+                           [academic_year], root)

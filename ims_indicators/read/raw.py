@@ -85,20 +85,31 @@ def _check_required(mapping: dict[int, str], contract: Contract, file: str, head
                            column=", ".join(missing))
 
 
+LINE_COUNT_CHUNK = 8 * 1024 * 1024
+
+
 def _consecutive_lines(path: Path, first_line: int, n_good: int, rejected: set[int]) -> bool:
     """True when row k is line ``first_line + k``: nothing rejected, no quotes (a field spanning lines), no lone CR
-    and exactly one row per line after the header (no blank line). Byte counts only, no pass in Python."""
+    and exactly one row per line after the header (no blank line). Byte counts only (numpy: bytes.count took
+    0.35 s for the three counts of a 140 MB file), no pass in Python."""
     if rejected:
         return False
+    import numpy as np
+
     lf = cr = crlf = 0
     last = b""
     with open(path, "rb") as fh:
-        while chunk := fh.read(8 * 1024 * 1024):
+        while chunk := fh.read(LINE_COUNT_CHUNK):
             if b'"' in chunk:
                 return False
-            lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (last + chunk[:1] == b"\r\n")  # one may straddle two chunks
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            is_lf = data == 10
+            lf += int(np.count_nonzero(is_lf))
+            is_cr = data == 13
+            if n_cr := int(np.count_nonzero(is_cr)):
+                cr += n_cr
+                crlf += int(np.count_nonzero(is_cr[:-1] & is_lf[1:]))
+            crlf += last + chunk[:1] == b"\r\n"  # one may straddle two chunks
             last = chunk[-1:]
     if cr and not cr == lf == crlf:
         return False

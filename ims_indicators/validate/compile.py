@@ -33,6 +33,9 @@ SUPPORTED = {
                                                          "row_condition", "condition_parser"},
     "expect_compound_columns_to_be_unique": {"column_list", "ignore_row_if", "row_condition", "condition_parser"},
 }
+# value sets longer than this (the 250 country codes) are looked up in a hash table: an IN list of literals is
+# compared value by value, 0.2 s per million rows, and 0.8 s on rows staged by the same process
+LONG_SET = 16
 OUTPUT = ("submission_id", "source_row", "rule", "column_name", "reason", "severity", "expectation")
 
 
@@ -154,6 +157,8 @@ def _failing(kind: str, kwargs: dict) -> str:
     if kind == "expect_column_values_to_be_in_set":
         c = quote_ident(kwargs["column"])
         values = ", ".join(_lit(v) for v in kwargs["value_set"])
+        if len(kwargs["value_set"]) > LONG_SET:  # a hash lookup: a long IN list is tested value by value
+            return f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN (SELECT unnest([{values}]::VARCHAR[]))"
         return f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values or 'NULL'})"
     if kind == "expect_column_values_to_be_between":
         c = quote_ident(kwargs["column"])
@@ -207,13 +212,15 @@ def expectation_sql(index: int, exp: dict, table: str, types: dict[str, str]) ->
               "all_values_are_missing": " AND ".join(f"{g} IS NULL" for g in group),
               "never": "false"}[kwargs.get("ignore_row_if", "all_values_are_missing")]
     part = ", ".join(group)
-    same = " AND ".join(f"k.{g} IS NOT DISTINCT FROM d.{g}" for g in group)
-    # the clashing keys first (one grouping), then the window only over their rows
-    inner = (f"WITH k AS (SELECT * FROM {table} WHERE {where} AND NOT ({ignore})), "
-             f"d AS (SELECT {part} FROM k GROUP BY ALL HAVING count(*) > 1) "
+    # the clashing keys first, grouped by the key's hash (a million distinct text keys group 3x slower), then the
+    # window over their rows by the key itself: a hash collision adds candidates, never a finding (_n counts
+    # the rows of the same key); k is read twice rather than materialised whole
+    inner = (f"WITH k AS NOT MATERIALIZED (SELECT *, hash({part}) AS _h FROM {table} "
+             f"WHERE {where} AND NOT ({ignore})), "
+             f"d AS (SELECT _h FROM k GROUP BY _h HAVING count(*) > 1) "
              f"SELECT *, count(*) OVER (PARTITION BY {part}) AS _n, "
              f"string_agg(CAST(source_row AS VARCHAR), ', ' ORDER BY source_row) OVER (PARTITION BY {part}) "
-             f"AS _group_rows FROM k SEMI JOIN d ON {same}")
+             f"AS _group_rows FROM k SEMI JOIN d USING (_h)")
     types = {**types, "_group_rows": "VARCHAR"}
     return head.format(reason=reason_sql(template, types)) + f" FROM ({inner}) WHERE _n > 1"
 

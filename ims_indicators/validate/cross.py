@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
-import pandas as pd
 
 from ims_indicators.contracts import contract
-from ims_indicators.warehouse import sql_text
+from ims_indicators.warehouse import insert_rows, sql_text
 
 
 @dataclass(frozen=True)
@@ -46,12 +45,13 @@ def checks_for(dataset: str) -> list[str]:
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: list[str],
-               gx_failed: pd.DataFrame, table: str | None = None) -> dict[str, list[dict]]:
-    """Run each cross check of ``dataset``; {check: violating rows}. ``gx_failed`` (submission_id, source_row)
-    lists rows the suite already holds back, left out of sums so one bad row is not blamed twice."""
+               held: list[tuple[str, int]], table: str | None = None) -> dict[str, list[dict]]:
+    """Run each cross check of ``dataset``; {check: violating rows}. ``held`` (submission_id, source_row) lists
+    rows the suite already holds back, left out of sums so one bad row is not blamed twice."""
     table = table or f"staging.{dataset}"
     out: dict[str, list[dict]] = {}
-    con.register("_gx_failed", gx_failed[["submission_id", "source_row"]])
+    con.execute("CREATE OR REPLACE TEMP TABLE _gx_failed (submission_id VARCHAR, source_row BIGINT)")
+    insert_rows(con, "_gx_failed", ["submission_id", "source_row"], held)
     try:
         for name in checks_for(dataset):
             check = CHECKS[name]
@@ -62,5 +62,5 @@ def run_checks(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: lis
             cols = [d[0] for d in cur.description]
             out[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
     finally:
-        con.unregister("_gx_failed")
+        con.execute("DROP TABLE _gx_failed")
     return out

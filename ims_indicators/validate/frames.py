@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from ims_indicators.contracts import contract
 from ims_indicators.warehouse import quote_ident
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FRAME = "_validate_frame"
 INDEX = ["submission_id", "source_row"]

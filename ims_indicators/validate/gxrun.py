@@ -13,12 +13,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ims_indicators import settings
 from ims_indicators.validate.compile import columns_of
 from ims_indicators.validate.frames import INDEX
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SITE = "ims"
 
@@ -124,6 +126,8 @@ def make_runner(dataset: str, suite_json: dict, *, mode: str = "file", docs: boo
 
 
 def _missing(v) -> bool:
+    import pandas as pd  # here, not at import: a command that validates in SQL only never loads pandas
+
     if v is None or v is pd.NaT:
         return True
     try:
@@ -134,6 +138,8 @@ def _missing(v) -> bool:
 
 def show(v) -> str:
     """A value as a steward reads it: dates as 2023-09-15, 30.0 as 30, empty as 'empty'."""
+    import pandas as pd
+
     if _missing(v):
         return "empty"
     if isinstance(v, pd.Timestamp):
@@ -206,6 +212,8 @@ def run_chunks(runner: Runner, frames: Iterable[pd.DataFrame],
                docs: DocsBatch | None = None) -> tuple[list[dict], dict[tuple, Outcome]]:
     """Validate each frame; return row findings and per (submission, expectation) outcomes. ``docs`` collects
     the results for Data Docs."""
+    import pandas as pd
+
     findings: list[dict] = []
     outcomes: dict[tuple, Outcome] = {}
     for df in frames:

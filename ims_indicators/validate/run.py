@@ -9,7 +9,6 @@ import uuid
 from contextlib import nullcontext
 
 import duckdb
-import pandas as pd
 
 from ims_indicators import settings
 from ims_indicators.validate.verdict import RowFailure, Verdict
@@ -78,9 +77,8 @@ def check_staged(con: duckdb.DuckDBPyConnection, dataset: str, submission_ids: l
         finally:
             drop_frame(con)
     held = [f for f in findings if f["severity"] == QUARANTINE_SEVERITY]
-    gx_failed = pd.DataFrame({"submission_id": pd.Series([f["submission_id"] for f in held], dtype="str"),
-                              "source_row": pd.Series([f["source_row"] for f in held], dtype="int64")})
-    cross = run_checks(con, dataset, ids, gx_failed, table) if cross else {}
+    held_rows = [(f["submission_id"], f["source_row"]) for f in held]
+    cross = run_checks(con, dataset, ids, held_rows, table) if cross else {}
 
     verdicts = {sid: Verdict(sid) for sid in ids}
     for f in held:
@@ -160,5 +158,5 @@ def sql_findings(con: duckdb.DuckDBPyConnection, dataset: str, suite: dict, subm
 
 def record_runs(con: duckdb.DuckDBPyConnection, records: list[list]) -> None:
     insert_rows(con, "meta.validation_runs", RUN_COLUMNS, records,
-                dtypes={"element_count": "int64", "unexpected_count": "int64"},
+                dtypes={"element_count": "BIGINT", "unexpected_count": "BIGINT"},
                 select=f"{', '.join(RUN_COLUMNS[:-1])}, details::JSON")

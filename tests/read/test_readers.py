@@ -179,14 +179,17 @@ def test_german_windows_1252_file_is_read_as_cp1252_not_cp1250(tmp_path: Path) -
     assert detect_encoding(p) == "cp1252"
 
 
+@pytest.mark.parametrize("chunk", [8 * 1024 * 1024, 1, 2, 3])  # small chunks: a CRLF split between two reads
 @pytest.mark.parametrize(("text", "consecutive"), [
     ("h\r\na\r\nb\r\n", True), ("h\na\nb", True), ("h\na\n\nb\n", False), ("h\ra\nb\n", False),
-    ('h\n"a\nx"\nb\n', False)])
-def test_line_numbers_fast_path_only_when_rows_are_consecutive_lines(tmp_path: Path, text: str,
-                                                                     consecutive: bool) -> None:
+    ("h\r\na\rb\n\r\n", False), ('h\n"a\nx"\nb\n', False)])
+def test_line_numbers_fast_path_only_when_rows_are_consecutive_lines(tmp_path: Path, text: str, consecutive: bool,
+                                                                     chunk: int, monkeypatch) -> None:
     """Row k is line 2 + k only for one row per line; otherwise the lines are numbered from the bytes."""
+    from ims_indicators.read import raw
     from ims_indicators.read.raw import _consecutive_lines, _line_numbers
 
+    monkeypatch.setattr(raw, "LINE_COUNT_CHUNK", chunk)
     p = tmp_path / "f.csv"
     p.write_bytes(text.encode())
     n_good = 2

@@ -38,15 +38,28 @@ outgoing AS (
                         WHERE f.submission_id = m.submission_id AND f.source_row = m.source_row)
 ),
 
-ranked AS (
-    SELECT
-        o.*,
-        t.total_limit,
-        sum(o.participants) OVER (PARTITION BY o.submission_id)::BIGINT AS total,
-        coalesce(sum(o.participants) OVER (PARTITION BY o.submission_id ORDER BY o.participants DESC, o.source_row DESC
-                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT AS larger
+joined AS (
+    SELECT o.*, t.total_limit
     FROM outgoing AS o
     INNER JOIN totals AS t ON t.school_id = o.school_id AND t.academic_year = o.academic_year
+),
+
+sums AS (
+    SELECT submission_id, sum(participants)::BIGINT AS total, min(total_limit) AS least_limit
+    FROM joined
+    GROUP BY submission_id
+),
+
+-- ranking the rows (a sort) only in the submissions whose sum exceeds a total: usually none
+ranked AS (
+    SELECT
+        j.*,
+        s.total,
+        coalesce(sum(j.participants) OVER (PARTITION BY j.submission_id ORDER BY j.participants DESC, j.source_row DESC
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT AS larger
+    FROM joined AS j
+    INNER JOIN sums AS s ON s.submission_id = j.submission_id
+    WHERE s.total > s.least_limit
 ),
 
 final AS (
