@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.rows:,} rows ({args.network_share:.0%} of registry schools), {size_mb:,.0f} MB "
               f"in {gen_s:.1f} s ({src})", flush=True)
 
-        home0 = work / "home0"  # the registry only: each timed load gets a copy (a second load would be 'unchanged')
-        shutil.rmtree(home0, ignore_errors=True)
-        (home0 / "data").mkdir(parents=True)
+        registry_home = work / "registry_home"  # each timed load gets a copy (a second load would be 'unchanged')
+        shutil.rmtree(registry_home, ignore_errors=True)
+        (registry_home / "data").mkdir(parents=True)
         registry = work / "schools.csv"
         registry.write_text("school_id,name,country_code,city,erasmus_code,network_role,consent_to_be_named\n" +
                             "".join(f"{s},{n},{c},{city},{code},partner,true\n" for s, n, c, city, code in REGISTRY),
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                     "IMS_PSEUDONYM_KEY": os.environ.get("IMS_PSEUDONYM_KEY", "bench"),
                     "IMS_EXPECTATIONS_DIR": str(Path(__file__).resolve().parents[1] / "expectations")}  # reviewed
         ims = [sys.executable, "-m", "ims_indicators.cli"]
-        subprocess.run([*ims, "ingest", "--dataset", "schools", str(registry)], env=env(home0), check=True,
-                       capture_output=True)
+        subprocess.run([*ims, "ingest", "--dataset", "schools", str(registry)], env=env(registry_home),
+                       check=True, capture_output=True)
 
         bares, runs = [], []
         for i in range(args.repeat):  # alternating: a busy moment of the machine hits both sides alike
@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             if bare["rc"] != 0:
                 print(bare["stderr"], file=sys.stderr)
                 return 1
-            home = work / f"home{i}"
+            home = work / f"run{i}_home"
             shutil.rmtree(home, ignore_errors=True)
-            shutil.copytree(home0, home)
+            shutil.copytree(registry_home, home)
             run = measured([*ims, "erasmus", str(src), "--json"], env=env(home))
             if run["rc"] != 0:
                 print(run["stdout"][-2000:], run["stderr"], file=sys.stderr)
