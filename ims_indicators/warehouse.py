@@ -78,7 +78,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-BOUND_VALUES = 20_000  # up to this many values an insert binds them as lists; beyond, a DataFrame pays off
+BOUND_VALUES = 20_000  # up to this many values an insert binds them as lists (~10 ms), beyond uses a DataFrame
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], data: list[list], *,
@@ -88,7 +88,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], 
 
     A few rows (a validation run's records) are bound as one list per column: importing pandas for them cost
     0.6 s, more than a large ingest's validation. Many rows (a hostile file's quarantine) go through a registered
-    DataFrame, which converts them ~10x faster than bound lists."""
+    DataFrame, which converts them twice as fast as bound lists (100 000 quarantine rows: 0.24 s against 0.50 s)."""
     if not data:
         return
     cast = dtypes or {}
