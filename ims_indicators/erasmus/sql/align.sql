@@ -5,7 +5,8 @@
 -- erasmus_rows_before). The loader then checks that each pair holds the same two codes (kept).
 CREATE OR REPLACE TEMP TABLE _erasmus_lines AS
 WITH candidates AS (
-    SELECT rowid + 1 AS k, kept FROM _erasmus_index WHERE kept IS NOT NULL
+    SELECT rowid + 1 AS k, hash(sending, receiving) AS kept FROM _erasmus_index
+    WHERE erasmus_maybe_registry(sending, $bits::BIT, $n_bits) OR erasmus_maybe_registry(receiving, $bits::BIT, $n_bits)
 ), lines AS (
     SELECT c.k, c.kept, (c.k + 1 + coalesce(b.j, 0))::BIGINT AS line
     FROM candidates c ASOF LEFT JOIN erasmus_rows_before('_erasmus_rejects_index') b ON c.k > b.n_before

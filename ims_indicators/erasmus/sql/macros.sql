@@ -19,20 +19,24 @@ CREATE OR REPLACE TEMP MACRO erasmus_value(v) AS
     CASE WHEN v = '' OR v = '-' OR v = '--' OR v = 'Undefined' OR v = '? Unknown ?' OR v = '?Unknown?'
               OR v = 'Unknown' OR v = 'N/A' OR v = 'n/a' THEN NULL ELSE v END;
 
+-- A published cell as map.sql reads it: trimmed, and NULL where it says "missing".
+CREATE OR REPLACE TEMP MACRO erasmus_clean(v) AS erasmus_value(erasmus_trim(v));
+
 CREATE OR REPLACE TEMP MACRO erasmus_yes_no(v) AS
     CASE lower(erasmus_value(v)) WHEN 'yes' THEN true WHEN 'y' THEN true WHEN 'no' THEN false WHEN 'n' THEN false END;
 
--- Whether a normalised code may be a registry school's: its bit in a bitmap of the registry's normalised codes
--- (a Bloom filter with one hash, passed as a parameter: load.py, BITMAP_BITS). A scalar test, unlike a join or
--- a long IN list, keeps the rows in the order they were read, so that the reads of scan.sql and index.sql line
--- up (align.sql). It lets through a few codes that are not the registry's (about 1 in 3,500 for 300 schools
--- and 2^20 bits): match.sql drops them.
-CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code_norm, bits, n_bits) AS
-    get_bit(bits, (hash(code_norm) % n_bits::UBIGINT)::INTEGER) = 1;  -- hash() is UBIGINT: no cast per row
+-- Whether a code as published may be a registry school's: its bit in a bitmap of the file's spellings of the
+-- registry's codes (spellings.sql; a Bloom filter with one hash, passed as a parameter: load.py, BITMAP_BITS).
+-- A scalar test, unlike a join or a long IN list, keeps the rows in the order they were read, so that the reads
+-- of scan.sql and index.sql line up (align.sql). It lets through a few codes that are not the registry's (about
+-- 1 in 3,500 for 300 spellings and 2^20 bits): match.sql drops them.
+CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code, bits, n_bits) AS
+    get_bit(bits, (hash(code) % n_bits::UBIGINT)::INTEGER) = 1;  -- hash() is UBIGINT: no cast per row
 
 -- No Erasmus code: a normalised code that is empty or '-' (plain comparisons: an IN list may become a join).
 CREATE OR REPLACE TEMP MACRO erasmus_no_code(code_norm) AS
     coalesce(code_norm, '') = '' OR code_norm = '-';
+
 -- Per run of rejected lines, the number of rows read before it (n_before) and how many lines were rejected up to
 -- its end (j): before the j-th rejected line (line r_j) come r_j - j - 1 rows, so the row with ordinal k is on line
 -- k + 1 (the header) + the j of the last run with n_before < k (an ASOF join: align.sql, lines.sql). Adjacent

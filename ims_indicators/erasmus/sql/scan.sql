@@ -1,6 +1,6 @@
 -- The wide read of an open-data file: every line as text, the rows that may concern a registry school kept
--- as _erasmus_wide (the registry's bitmap, macros.sql; match.sql drops the few that do not), the rest never
--- held. Lines with the wrong number of fields, or an unreadable field, are not rows: DuckDB puts them in
+-- as _erasmus_wide (the bitmap of the registry's spellings, macros.sql; match.sql drops the few that do not),
+-- the rest never held. Lines with the wrong number of fields, or an unreadable field, are not rows: DuckDB puts them in
 -- _erasmus_rejects with their line number. source_row, the row's line in the file, comes afterwards from the
 -- narrow read (align.sql), or, should the two reads not line up, from numbering the rows while reading
 -- ("number" = row_number() OVER (): slower, as DuckDB then reads on one thread) and correcting the numbers
@@ -16,5 +16,5 @@ WITH src AS (
 )
 SELECT (data_row + 1)::BIGINT AS source_row, * EXCLUDE (data_row)
 FROM src
-WHERE erasmus_maybe_registry(erasmus_code_norm(sending_erasmus_code), $bits::BIT, $n_bits)
-   OR erasmus_maybe_registry(erasmus_code_norm(receiving_erasmus_code), $bits::BIT, $n_bits);
+WHERE erasmus_maybe_registry(sending_erasmus_code, $bits::BIT, $n_bits)
+   OR erasmus_maybe_registry(receiving_erasmus_code, $bits::BIT, $n_bits);
