@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ims_indicators.errors import InputRefused
 from ims_indicators.read.limits import check_column_count
+from ims_indicators.read.repair import fix_encoding, fix_text
 
 # internal field -> header texts it is published under (the first is the current spelling)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -67,19 +68,8 @@ OLDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def repair_text(text: str) -> str:
-    """Double-encoded UTF-8 (``WallererstraÃŸe``, ``ï»¿`` for a BOM) repaired by ftfy where it is unambiguous:
-    ftfy's encoding fix only, and only when fixing once more changes nothing."""
-    if text.isascii():  # mojibake is never plain ASCII (and ftfy's import is left to the files that need it)
-        return text
-    import ftfy
-
-    fixed = ftfy.fix_encoding(text)
-    return fixed if fixed != text and ftfy.fix_encoding(fixed) == fixed else text
-
-
 def normalise_header(text: str) -> str:
-    s = repair_text(text).replace("\ufeff", "").replace("\u00a0", " ").strip().strip('"').strip().lower()
+    s = fix_text(text).replace("\u00a0", " ").strip().strip('"').strip().lower()
     s = s.replace("organization", "organisation")
     return re.sub(r"\s+", " ", s)
 
@@ -153,7 +143,7 @@ def detect_layout(path: Path) -> Layout:
                                       f"mobility columns ({';'.join(CURRENT[:3])};…)", row=1)
     check_column_count(path.name, _count_fields(path, delimiter))
     headers = next(csv.reader([line], delimiter=delimiter, quotechar='"'))  # quoted on some cells or all
-    repairs = tuple(h for h in headers if repair_text(h) != h)
+    repairs = tuple(h for h in headers if fix_encoding(h) != h)
     columns, ignored, seen = [], [], {}
     for i, h in enumerate(headers):
         field = _BY_HEADER.get(normalise_header(h))

@@ -36,12 +36,12 @@ import duckdb
 
 from ims_indicators import settings, submissions
 from ims_indicators.contracts import contract
-from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout, repair_text
+from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
 from ims_indicators.errors import InputRefused
 from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
 from ims_indicators.submissions import SubmissionKey, submission_id
 from ims_indicators.read.received import check_received, walk_received
-from ims_indicators.read.repair import suspect_values
+from ims_indicators.read.repair import fix_encoding, suspect_values
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
 SQL = "ims_indicators.erasmus.sql"
@@ -53,12 +53,11 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
                  "fewer_opportunities", "group_leader", "sending_country", "sending_organisation",
                  "sending_erasmus_code", "receiving_country", "receiving_organisation", "receiving_erasmus_code",
                  "participants", "ec_academic_year")
-BITMAP_BITS = 1 << 20  # the file's spellings of registry codes as a bitmap (macros.sql: erasmus_maybe_registry)
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 WIDE_REJECTS = ("_erasmus_rejects", "_erasmus_rejects_scan")  # the corrupt lines (quarantined)
 REJECTS = (*WIDE_REJECTS, "_erasmus_rejects_index", "_erasmus_rejects_index_scan")
-TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", "_erasmus_index", "_erasmus_spellings", "_erasmus_lines",
-               "_erasmus_mapped",
+NARROW = ("_erasmus_index", "_erasmus_spellings", "_erasmus_candidates", "_erasmus_no_code", "_erasmus_read")
+TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", *NARROW, "_erasmus_lines", "_erasmus_mapped",
                "_erasmus_violations", "_erasmus_subs", *REJECTS, "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
@@ -105,8 +104,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _mapping_version() -> str:
     h = hashlib.sha256()
-    for name in ("macros.sql", "mapping.sql", "index.sql", "spellings.sql", "scan.sql", "align.sql", "lines.sql",
-                 "match.sql", "counts.sql", "map.sql", "checks.sql"):
+    for name in ("macros.sql", "mapping.sql", "index.sql", "spellings.sql", "candidates.sql", "scan.sql", "align.sql",
+                 "lines.sql", "match.sql", "counts.sql", "map.sql", "checks.sql"):
         h.update(sql_text(SQL, name).encode("utf-8"))
     return h.hexdigest()[:16]
 
@@ -188,14 +187,14 @@ def _read_csv(layout: Layout, rejects: str) -> str:
 
 
 def narrow_read(con: duckdb.DuckDBPyConnection, index: str, path: Path) -> dict:
-    """The narrow read (``sql/index.sql``) and the file's spellings of codes (``sql/spellings.sql``); returns the
-    parameters of the reads that follow: the path and the registry spellings as a bitmap of :data:`BITMAP_BITS`
-    bits (macros.sql)."""
-    con.execute(index, {"path": str(path)})
+    """The narrow read (``sql/index.sql``), the file's spellings of codes and the bitmap of the registry's
+    (``sql/spellings.sql``), and what the steps after need of the read (``sql/candidates.sql``: it is dropped);
+    returns the parameters of the wide read."""
+    params = {"path": str(path)}
+    con.execute(index, params)
     con.execute(sql_text(SQL, "spellings.sql"))
-    bits = con.execute("SELECT bitstring_agg((hash(spelling) % $n)::INTEGER, 0, $n - 1)::VARCHAR "
-                       "FROM _erasmus_spellings WHERE school_id IS NOT NULL", {"n": BITMAP_BITS}).fetchall()[0][0]
-    return {"path": str(path), "bits": bits or "0" * BITMAP_BITS, "n_bits": BITMAP_BITS}
+    con.execute(sql_text(SQL, "candidates.sql"))
+    return params
 
 
 def _reads(layout: Layout) -> tuple[str, str]:
@@ -221,8 +220,8 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered
     con.execute(sql_text(SQL, "match.sql"))
     registry = con.execute("SELECT count(*) FROM _erasmus_rows").fetchall()[0][0]
     read, no_code = con.execute(sql_text(SQL, "counts.sql")).fetchall()[0]
-    for t in ("_erasmus_wide", "_erasmus_lines", "_erasmus_index", "_erasmus_spellings"):
-        con.execute(f"DROP TABLE temp.{t}")
+    for t in ("_erasmus_wide", "_erasmus_lines", *NARROW):
+        con.execute(f"DROP TABLE IF EXISTS temp.{t}")
     corrupt = con.execute("SELECT count(DISTINCT line) FROM _erasmus_rejects").fetchall()[0][0]
     return {"registry": registry, "not_registry": read - registry - no_code, "no_code": no_code, "corrupt": corrupt}
 
@@ -230,7 +229,7 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered
 def _lined_up(con: duckdb.DuckDBPyConnection, wide: str, params: dict) -> bool:
     """The wide read without numbers, its rows' lines from the narrow read; whether the two line up."""
     con.execute(wide.replace("{number}", "NULL::BIGINT"), params)
-    con.execute(sql_text(SQL, "align.sql"), {k: params[k] for k in ("bits", "n_bits")})
+    con.execute(sql_text(SQL, "align.sql"))
     return _aligned(con)
 
 
@@ -254,14 +253,14 @@ def _numbered(con: duckdb.DuckDBPyConnection, wide: str, params: dict) -> None:
 
 
 def repair_values(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``layouts.repair_text``);
+    """Double-encoded UTF-8 in the kept rows repaired by ftfy where unambiguous (``read.repair.fix_encoding``);
     returns one note per column repaired, e.g. "sending_organisation: 3 value(s) such as 'WallererstraÃŸe'".
 
     One pass finds the distinct suspect values of every text field (mojibake always shows Ã, Â, â or ï)."""
     by_field: dict[str, list[tuple[str, str]]] = {}
     for name, values in zip(FIELDS, suspect_values(con, "_erasmus_rows", list(FIELDS), "[ÃÂâï]")):
         for value in values:
-            if (fixed := repair_text(value)) != value:
+            if (fixed := fix_encoding(value)) != value:
                 by_field.setdefault(name, []).append((value, fixed))
     notes = []
     for name, fixes in by_field.items():

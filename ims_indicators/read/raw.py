@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import math
 import mmap
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from pathlib import Path
@@ -85,35 +86,14 @@ def _check_required(mapping: dict[int, str], contract: Contract, file: str, head
                            column=", ".join(missing))
 
 
-LINE_COUNT_CHUNK = 8 * 1024 * 1024
-
-
-def _consecutive_lines(path: Path, first_line: int, n_good: int, rejected: set[int]) -> bool:
+def _consecutive_lines(profile: sniff.ByteProfile, first_line: int, n_good: int, rejected: set[int]) -> bool:
     """True when row k is line ``first_line + k``: nothing rejected, no quotes (a field spanning lines), no lone CR
-    and exactly one row per line after the header (no blank line). Byte counts only (numpy: bytes.count took
-    0.35 s for the three counts of a 140 MB file), no pass in Python."""
-    if rejected:
+    and exactly one row per line after the header (no blank line), from the byte counts of the file read."""
+    if rejected or profile.quote:
         return False
-    import numpy as np
-
-    lf = cr = crlf = 0
-    last = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(LINE_COUNT_CHUNK):
-            if b'"' in chunk:
-                return False
-            data = np.frombuffer(chunk, dtype=np.uint8)
-            is_lf = data == 10
-            lf += int(np.count_nonzero(is_lf))
-            is_cr = data == 13
-            if n_cr := int(np.count_nonzero(is_cr)):
-                cr += n_cr
-                crlf += int(np.count_nonzero(is_cr[:-1] & is_lf[1:]))
-            crlf += last + chunk[:1] == b"\r\n"  # one may straddle two chunks
-            last = chunk[-1:]
-    if cr and not cr == lf == crlf:
+    if profile.cr and not profile.cr == profile.lf == profile.crlf:
         return False
-    lines = lf + (0 if last in (b"\n", b"") else 1)
+    lines = profile.lf + (0 if profile.last in (b"\n", b"") else 1)
     return lines - first_line + 1 == n_good
 
 
@@ -163,10 +143,19 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     if header_idx == len(lines) - 1 and path.stat().st_size > sniff.SAMPLE_BYTES:  # the sample may end in the header
         n_fields = max(n_fields, sniff.count_fields(path, encoding, delimiter, header_idx))
     check_column_count(path.name, n_fields)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the byte pass runs beside DuckDB's read of the file
+        profile = pool.submit(sniff.profile_bytes, path)
+        return _read_csv(con, path, encoding, delimiter, header_idx, n_fields, mapping, profile)
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, delimiter: str, header_idx: int,
+              n_fields: int, mapping: dict[int, str], profile: Future) -> RawTable:
+    """DuckDB's read of the rows (dialect known) into a temp table of text cells, numbered by their lines;
+    ``profile``: the byte pass of the file (:func:`sniff.profile_bytes`), running meanwhile."""
     readable, duck_encoding = path, "utf-8"
     copies: list[Path] = []  # transcoded copies: removed however the reading ends (rows read or file refused)
-    if encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15") and sniff.reads_as_latin1(path, encoding):
-        duck_encoding = "latin-1"  # DuckDB decodes it itself: no transcoded copy
+    if encoding in sniff.LATIN1_FAMILY:
+        duck_encoding = "latin-1"  # DuckDB decodes it itself, unless the byte pass finds € „ … (checked below)
     elif encoding not in ("utf-8", "utf-8-sig"):
         readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "utf8"))
         copies.append(readable)
@@ -175,7 +164,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
         rej, scan = f"rej_{name}", f"scan_{name}"
         names = [mapping.get(i, f"_c{i}") for i in range(n_fields)]  # contract names straight from the reader
         columns = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
-        for attempt in ("as received", "one line end"):
+        one_line_end = False
+        for _ in range(3):  # as received; again from a copy in UTF-8, or in UTF-8 with one line end, if need be
             try:
                 n_good = con.execute(f"""
                     CREATE OR REPLACE TEMP TABLE {name} AS
@@ -184,15 +174,23 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
                                            rejects_scan='{scan}', strict_mode=true, max_line_size=10000000, buffer_size=20000000,
                                            auto_detect=false, encoding=?)""",  # dialect known; the sniffer is quadratic
                                      [str(readable), delimiter, duck_encoding]).fetchall()[0][0]
-                break
+                error = None
             except duckdb.Error as exc:
-                if attempt == "as received" and "state machine" in str(exc):  # LF and CRLF mixed: read a copy with LF
-                    readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "lf"), one_line_end=True)
-                    copies.append(readable)
-                    duck_encoding = "utf-8"
-                    continue
+                error = exc
+            if duck_encoding == "latin-1" and not sniff.reads_as_latin1(encoding, profile.result()):
+                # bytes 80-9F are € „ … in Windows-1252, not Latin-1 (DuckDB refuses them): read a UTF-8 copy
+                con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {scan}")
+                readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "utf8"))
+            elif error is None:
+                break
+            elif "state machine" in str(error) and not one_line_end:  # LF and CRLF mixed: read a copy with LF
+                readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "lf"), one_line_end=True)
+                one_line_end = True
+            else:
                 raise InputRefused(path.name, f"the rows cannot be read as {delimiter!r}-separated text "
-                                              f"({str(exc).splitlines()[0][:200]})", row=header_idx + 2) from None
+                                              f"({str(error).splitlines()[0][:200]})", row=header_idx + 2) from None
+            copies.append(readable)
+            duck_encoding = "utf-8"
         try:
             unreadable = [_unreadable(int(line), etype, text, n_fields, delimiter) for line, etype, text in con.execute(
                 f"SELECT line, any_value(error_type), any_value(csv_line) FROM {rej} GROUP BY line ORDER BY line"
@@ -207,7 +205,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
                                   "separator)" if delimiter == "," else ""), row=first["source_row"])
         first_line, rejected = header_idx + 2, {u["source_row"] for u in unreadable}
         con.execute(f"ALTER TABLE {name} ADD COLUMN source_row BIGINT")
-        if _consecutive_lines(readable, first_line, n_good, rejected):  # the common case: row k is line first + k
+        read = profile.result() if readable == path else sniff.profile_bytes(readable)  # the bytes DuckDB read
+        if _consecutive_lines(read, first_line, n_good, rejected):  # the common case: row k is line first + k
             con.execute(f"UPDATE {name} SET source_row = rowid + {first_line}")
         else:
             import pandas as pd

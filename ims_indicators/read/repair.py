@@ -7,6 +7,8 @@ of cells changed is recorded on the submission (``meta.submissions.repairs``).
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from ims_indicators.warehouse import quote_ident
@@ -16,15 +18,24 @@ BOM = "\ufeff"
 # cells worth handing to ftfy (the SQL filter keeps the Python work to the few suspicious distinct values)
 SUSPECT = "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014" \
           "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+_SUSPECT = re.compile(SUSPECT)
 
 
-def fix_text(text: str) -> str:
-    """``text`` with double-encoded UTF-8 undone where ftfy is sure, and a stray byte-order mark removed."""
-    if not text or text.isascii():  # mojibake and a byte-order mark are never plain ASCII
+def fix_encoding(text: str) -> str:
+    """``text`` with double-encoded UTF-8 (``WallererstraÃŸe``, ``ï»¿`` for a byte-order mark) undone where ftfy is
+    sure: ftfy's encoding fix only, and only when fixing once more changes nothing. Text without a :data:`SUSPECT`
+    pair (all plain ASCII, nearly all else) is returned as it is, without importing ftfy (0.14 s)."""
+    if not text or text.isascii() or not _SUSPECT.search(text):
         return text
     import ftfy
 
-    return ftfy.fix_encoding(text).replace(BOM, "")
+    fixed = ftfy.fix_encoding(text)
+    return fixed if fixed != text and ftfy.fix_encoding(fixed) == fixed else text
+
+
+def fix_text(text: str) -> str:
+    """:func:`fix_encoding`, and a stray byte-order mark removed."""
+    return fix_encoding(text).replace(BOM, "")
 
 
 def repair_header(rows: list[list[str]]) -> list[list[str]]:

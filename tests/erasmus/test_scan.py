@@ -19,8 +19,9 @@ def collide(con: duckdb.DuckDBPyConnection, code: str) -> str:
     """A code that is no registry school's but has the same bit as ``code`` (spelt as in the file) in the bitmap
     of the registry's spellings."""
     return con.execute("""SELECT 'XCOLLIDE' || i FROM range(20000000) t(i)
-                          WHERE hash('XCOLLIDE' || i) % $n = hash($code) % $n
-                          LIMIT 1""", {"n": load.BITMAP_BITS, "code": code}).fetchall()[0][0]
+                          WHERE hash('XCOLLIDE' || i) % getvariable('erasmus_n_bits')
+                              = hash($code) % getvariable('erasmus_n_bits')
+                          LIMIT 1""", {"code": code}).fetchall()[0][0]
 
 
 def line(r: dict) -> bytes:

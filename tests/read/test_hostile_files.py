@@ -213,6 +213,25 @@ def test_text_that_only_looks_odd_is_left_alone(tmp_path: Path) -> None:
     assert df["name"].tolist() == ["Ã… Academy"] and repairs is None
 
 
+def test_ftfy_is_imported_only_for_text_that_looks_double_encoded(tmp_path: Path) -> None:
+    """Non-ASCII text without a double-encoded pair (Universität, Ålesund) is left alone without importing ftfy
+    (0.14 s); a header or cell with one (UniversitÃ¤t) is repaired by it."""
+    plain, broken = tmp_path / "plain.csv", tmp_path / "broken.csv"
+    plain.write_text("school_id,name,country_code,city,network_role\nx,Universität Ålesund,NO,Ålesund,member\n",
+                     encoding="utf-8")
+    broken.write_text("school_id,name,country_code,city,network_role\nx,UniversitÃ¤t,AT,Wien,member\n",
+                      encoding="utf-8")
+    code = ("import sys, duckdb\n"
+            "from pathlib import Path\n"
+            "from ims_indicators.read import read_submission\n"
+            "con = duckdb.connect()\n"
+            "table, *_ = read_submission(con, Path(sys.argv[1]), 'schools')\n"
+            "print(con.execute(f'SELECT name FROM {table}').fetchall()[0][0], 'ftfy' in sys.modules)\n")
+    out = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True,
+                          encoding="utf-8").stdout.split("\n")[0] for p in (plain, broken)]
+    assert out == ["Universität Ålesund False", "Universität True"]
+
+
 # --- item 6: links, pipes and devices are never read or copied -----------------------------------------------------
 
 def _year_folder(home: Path) -> Path:

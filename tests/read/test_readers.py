@@ -186,15 +186,16 @@ def test_german_windows_1252_file_is_read_as_cp1252_not_cp1250(tmp_path: Path) -
 def test_line_numbers_fast_path_only_when_rows_are_consecutive_lines(tmp_path: Path, text: str, consecutive: bool,
                                                                      chunk: int, monkeypatch) -> None:
     """Row k is line 2 + k only for one row per line; otherwise the lines are numbered from the bytes."""
-    from ims_indicators.read import raw
+    from ims_indicators.read import sniff
     from ims_indicators.read.raw import _consecutive_lines, _line_numbers
 
-    monkeypatch.setattr(raw, "LINE_COUNT_CHUNK", chunk)
+    monkeypatch.setattr(sniff, "PROFILE_CHUNK", chunk)
     p = tmp_path / "f.csv"
     p.write_bytes(text.encode())
     n_good = 2
-    assert _consecutive_lines(p, 2, n_good, set()) is consecutive
-    assert not _consecutive_lines(p, 2, n_good, {3})
+    profile = sniff.profile_bytes(p)
+    assert _consecutive_lines(profile, 2, n_good, set()) is consecutive
+    assert not _consecutive_lines(profile, 2, n_good, {3})
     if consecutive:
         assert _line_numbers(p, 2, n_good, set()).tolist() == [2, 3]
 
@@ -204,11 +205,34 @@ def test_line_numbers_fast_path_only_when_rows_are_consecutive_lines(tmp_path: P
     ("Universität;5\n", "iso8859_15", False), ("Universität;5\n", "latin_1", True)])
 def test_duckdb_decodes_a_windows_1252_file_itself_only_without_bytes_80_to_9f(tmp_path: Path, text: str,
                                                                               encoding: str, latin1: bool) -> None:
-    from ims_indicators.read.sniff import reads_as_latin1
+    from ims_indicators.read.sniff import profile_bytes, reads_as_latin1
 
     p = tmp_path / "f.csv"
     p.write_bytes(("a;b\n" * 1000 + text).encode(encoding))
-    assert reads_as_latin1(p, encoding) is latin1
+    assert reads_as_latin1(encoding, profile_bytes(p)) is latin1
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["one line end", "CRLF and LF mixed"])
+def test_a_windows_1252_file_with_euro_or_quotes_late_is_read_again_from_a_utf8_copy(tmp_path: Path, monkeypatch,
+                                                                                     mixed: bool) -> None:
+    """DuckDB reads a cp1252 file as Latin-1 while the byte pass runs; when that pass finds a byte 80-9F (here „ “
+    and € far beyond the sample), the rows are read again from a UTF-8 copy (with one line end if the file mixes
+    them), which is then removed."""
+    monkeypatch.setenv("IMS_HOME", str(tmp_path / "home"))
+    from ims_indicators import settings
+
+    p = tmp_path / "mob.csv"
+    rows = "".join(f"charite-berlin;2023-2024;m{i};outgoing;student;study;erasmus_plus;long_cycle;AT;01.10.2023;"
+                   f"28.02.2024;1;;;Universität {i}\n" for i in range(20000))
+    late = ("charite-berlin;2023-2024;z1;outgoing;student;study;erasmus_plus;long_cycle;AT;01.10.2023;28.02.2024;1;;;"
+            "„Zitat“ 5 €\n")
+    p.write_bytes((MOB_HEADER + "\n" + rows + late).encode("cp1252").replace(b"\n", b"\r\n", 5000 if mixed else 0))
+    assert p.stat().st_size > 1 << 20  # beyond the sample the encoding is detected from
+    df, rows_in, failures = read(p)
+    assert rows_in == 20001 and not failures
+    assert df["person_ref"].iloc[-1] == "„Zitat“ 5 €" and df["person_ref"].iloc[0] == "Universität 0"
+    assert df["source_row"].iloc[-1] == 20002
+    assert list(settings.tmp_dir().glob("*.csv")) == []
 
 
 def test_transcoded_copy_is_removed_when_the_file_is_refused(tmp_path: Path, monkeypatch) -> None:

@@ -26,12 +26,13 @@ CREATE OR REPLACE TEMP MACRO erasmus_yes_no(v) AS
     CASE lower(erasmus_value(v)) WHEN 'yes' THEN true WHEN 'y' THEN true WHEN 'no' THEN false WHEN 'n' THEN false END;
 
 -- Whether a code as published may be a registry school's: its bit in a bitmap of the file's spellings of the
--- registry's codes (spellings.sql; a Bloom filter with one hash, passed as a parameter: load.py, BITMAP_BITS).
--- A scalar test, unlike a join or a long IN list, keeps the rows in the order they were read, so that the reads
--- of scan.sql and index.sql line up (align.sql). It lets through a few codes that are not the registry's (about
--- 1 in 3,500 for 300 spellings and 2^20 bits): match.sql drops them.
-CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code, bits, n_bits) AS
-    get_bit(bits, (hash(code) % n_bits::UBIGINT)::INTEGER) = 1;  -- hash() is UBIGINT: no cast per row
+-- registry's codes (the variable erasmus_bits, set by spellings.sql; a Bloom filter with one hash). A scalar test,
+-- unlike a join or a long IN list, keeps the rows in the order they were read, so that the reads of scan.sql and
+-- index.sql line up (align.sql). It lets through a few codes that are not the registry's (about 1 in 3,500 for
+-- 300 spellings and 2^20 bits): match.sql drops them.
+SET VARIABLE erasmus_n_bits = 1048576;
+CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code) AS
+    get_bit(getvariable('erasmus_bits'), (hash(code) % getvariable('erasmus_n_bits')::UBIGINT)::INTEGER) = 1;
 
 -- No Erasmus code: a normalised code that is empty or '-' (plain comparisons: an IN list may become a join).
 CREATE OR REPLACE TEMP MACRO erasmus_no_code(code_norm) AS

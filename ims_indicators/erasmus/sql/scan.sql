@@ -16,5 +16,4 @@ WITH src AS (
 )
 SELECT (data_row + 1)::BIGINT AS source_row, * EXCLUDE (data_row)
 FROM src
-WHERE erasmus_maybe_registry(sending_erasmus_code, $bits::BIT, $n_bits)
-   OR erasmus_maybe_registry(receiving_erasmus_code, $bits::BIT, $n_bits);
+WHERE erasmus_maybe_registry(sending_erasmus_code) OR erasmus_maybe_registry(receiving_erasmus_code);
