@@ -131,9 +131,8 @@ def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> l
     remote = root is None and storage.is_remote()
     root = Path(root or settings.curated_dir())
     clean_stale(root)
-    done: list[tuple[str, str | None]] = []
-    stale: list[tuple[str, str | None]] = []
-    gone: list[Path] = []
+    stale: list[tuple[str, str | None]] = []  # (dataset, year) whose Parquet differs from curated
+    gone: list[tuple[str, str | None, Path]] = []  # (dataset, year, folder) whose curated rows are gone
     for dataset in CONTRACTS:
         spec = contract(dataset)
         want = {r[0]: r[1:] for r in con.execute(_signature_sql(f"curated.{dataset}", spec.per_year)).fetchall()}
@@ -149,13 +148,12 @@ def publish_stale(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> l
             except duckdb.Error:  # unreadable leftovers: rewrite
                 have[year] = (-1, None)
         stale.extend((dataset, year) for year, sig in want.items() if have.get(year) != sig)
-        for year in set(have) - set(want):  # a partition whose curated rows are gone
-            gone.append(folder / (f"academic_year={year_slug(year)}" if spec.per_year else "all"))
-            done.append((dataset, year))
+        gone.extend((dataset, year, folder / (f"academic_year={year_slug(year)}" if spec.per_year else "all"))
+                    for year in set(have) - set(want))
     publish_partitions(con, [(dataset, None if year == "all" else year) for dataset, year in stale], root)
-    done[:0] = stale
-    for folder in gone:
+    for *_, folder in gone:
         shutil.rmtree(folder, ignore_errors=True)
+    done = [*stale, *((dataset, year) for dataset, year, _ in gone)]
     if remote:
         for dataset in CONTRACTS:
             done.extend(p for p in _sync_remote(dataset, root / dataset, contract(dataset).per_year) if p not in done)

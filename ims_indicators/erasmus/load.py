@@ -56,7 +56,7 @@ EXTRA_COLUMNS = ("project_reference", "activity_mob", "field_of_education", "isc
 MEMORY_LIMIT = "1GB"  # DuckDB's own memory during a load (the whole process stays well under 1.5 GB)
 WIDE_REJECTS = ("_erasmus_rejects", "_erasmus_rejects_scan")  # the corrupt lines (quarantined)
 REJECTS = (*WIDE_REJECTS, "_erasmus_rejects_index", "_erasmus_rejects_index_scan")
-NARROW = ("_erasmus_index", "_erasmus_spellings", "_erasmus_candidates", "_erasmus_no_code", "_erasmus_read")
+NARROW = ("_erasmus_index", "_erasmus_spellings", "_erasmus_candidates", "_erasmus_no_code")
 TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", *NARROW, "_erasmus_lines", "_erasmus_mapped",
                "_erasmus_violations", "_erasmus_subs", *REJECTS, "_erasmus_registry")
 

@@ -143,15 +143,17 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     if header_idx == len(lines) - 1 and path.stat().st_size > sniff.SAMPLE_BYTES:  # the sample may end in the header
         n_fields = max(n_fields, sniff.count_fields(path, encoding, delimiter, header_idx))
     check_column_count(path.name, n_fields)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the byte pass runs beside DuckDB's read of the file
-        profile = pool.submit(sniff.profile_bytes, path)
+    direct = encoding in sniff.LATIN1_FAMILY or encoding in ("utf-8", "utf-8-sig")  # DuckDB reads the file itself
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the byte pass runs beside DuckDB's read of that file
+        profile = pool.submit(sniff.profile_bytes, path) if direct else None
         return _read_csv(con, path, encoding, delimiter, header_idx, n_fields, mapping, profile)
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, delimiter: str, header_idx: int,
-              n_fields: int, mapping: dict[int, str], profile: Future) -> RawTable:
+              n_fields: int, mapping: dict[int, str], profile: Future | None) -> RawTable:
     """DuckDB's read of the rows (dialect known) into a temp table of text cells, numbered by their lines;
-    ``profile``: the byte pass of the file (:func:`sniff.profile_bytes`), running meanwhile."""
+    ``profile``: the byte pass of the file (:func:`sniff.profile_bytes`), running meanwhile; None when the file is
+    read from a UTF-8 copy anyway."""
     readable, duck_encoding = path, "utf-8"
     copies: list[Path] = []  # transcoded copies: removed however the reading ends (rows read or file refused)
     if encoding in sniff.LATIN1_FAMILY:

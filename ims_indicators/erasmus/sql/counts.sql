@@ -9,6 +9,6 @@ WITH extra AS (
     SELECT e.line - 1 - (SELECT count(DISTINCT i.line) FROM _erasmus_rejects_index i WHERE i.line < e.line) AS k
     FROM extra e
 )
-SELECT (SELECT n FROM _erasmus_read) - (SELECT count(*) FROM extra_rows) AS rows_read,
+SELECT getvariable('erasmus_rows_read') - (SELECT count(*) FROM extra_rows) AS rows_read,
        (SELECT count(*) FROM _erasmus_no_code)
        - (SELECT count(*) FROM extra_rows x JOIN _erasmus_no_code n USING (k)) AS no_code;
