@@ -6,7 +6,6 @@ import codecs
 import csv
 import io
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,17 +107,46 @@ def reads_as_latin1(encoding: str, profile: ByteProfile) -> bool:
     return encoding in ("latin_1", "iso8859_1") or (encoding == "cp1252" and not profile.c1)
 
 
+TRANSCODE_CHUNK = 4 * 1024 * 1024
+
+
 def transcode_to_utf8(path: Path, encoding: str, dest: Path, *, one_line_end: bool = False) -> Path:
-    """Stream a non-UTF-8 file into a UTF-8 copy (DuckDB reads UTF-8). Undecodable bytes are refused.
+    """Stream a non-UTF-8 file into a UTF-8 copy (DuckDB reads UTF-8). A byte the encoding does not define refuses
+    the file, naming its offset in the file and its line; the half-written copy is removed.
     ``one_line_end``: CRLF and CR become LF (DuckDB's strict parser refuses a file that mixes them)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    inner = codecs.getincrementaldecoder(encoding)()
+    decoder = io.IncrementalNewlineDecoder(inner, translate=one_line_end)
+    done = pending = 0  # bytes decoded before the current chunk; of them, a character begun and not ended
     try:
-        with open(path, encoding=encoding, newline=None if one_line_end else "") as src, \
-                open(dest, "w", encoding="utf-8", newline="") as out:
-            shutil.copyfileobj(src, out, 4 * 1024 * 1024)
-    except UnicodeDecodeError as exc:
-        raise InputRefused(path.name, f"byte {exc.start} cannot be read as {encoding}; expected UTF-8 or Windows-1252 text") from None
+        with open(path, "rb") as src, open(dest, "w", encoding="utf-8", newline="") as out:
+            try:
+                while chunk := src.read(TRANSCODE_CHUNK):
+                    pending = len(inner.getstate()[0])
+                    out.write(decoder.decode(chunk))
+                    done += len(chunk)
+                pending = len(inner.getstate()[0])
+                out.write(decoder.decode(b"", final=True))  # a character cut off at the end
+            except UnicodeDecodeError as exc:
+                at = done - pending + exc.start
+                raise InputRefused(path.name, f"byte {at} cannot be read as {encoding}; expected UTF-8 or "
+                                              "Windows-1252 text", row=_line_at(path, at, encoding)) from None
+    except BaseException:
+        dest.unlink(missing_ok=True)  # a half-written copy is never left behind
+        raise
     return dest
+
+
+def _line_at(path: Path, offset: int, encoding: str) -> int | None:
+    """The line holding byte ``offset`` (None where a line end is not the byte 0A, as in UTF-16)."""
+    if "\n".encode(encoding) != b"\n":
+        return None
+    lines = 0
+    with open(path, "rb") as fh:
+        while offset > 0 and (chunk := fh.read(min(offset, TRANSCODE_CHUNK))):
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines + 1
 
 
 def sample_lines(path: Path, encoding: str, n: int = 60) -> list[str]:

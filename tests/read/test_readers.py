@@ -235,6 +235,29 @@ def test_a_windows_1252_file_with_euro_or_quotes_late_is_read_again_from_a_utf8_
     assert list(settings.tmp_dir().glob("*.csv")) == []
 
 
+def test_a_byte_windows_1252_does_not_define_refuses_the_file_and_leaves_no_copy(tmp_path: Path, monkeypatch) -> None:
+    """0x81 means nothing in Windows-1252: the file is refused naming the byte's offset in the file (not in the
+    chunk being decoded) and its line, and the UTF-8 copy being written is removed (it was left half-written)."""
+    monkeypatch.setenv("IMS_HOME", str(tmp_path / "home"))
+    from ims_indicators import settings
+    from ims_indicators.read import sniff
+
+    p = tmp_path / "mob.csv"
+    rows = "".join(f"charite-berlin;2023-2024;m{i};outgoing;student;study;erasmus_plus;long_cycle;AT;01.10.2023;"
+                   f"28.02.2024;1;;;Universität {i}\n" for i in range(20000))
+    data = (MOB_HEADER + "\n" + rows).encode("cp1252") + b"charite-berlin;2023-2024;z;outgoing;student;" \
+        b"study;erasmus_plus;long_cycle;AT;01.10.2023;28.02.2024;1;;;bad \x81 byte\n"
+    p.write_bytes(data)
+    with monkeypatch.context() as m:
+        m.setattr(sniff, "TRANSCODE_CHUNK", 1 << 20)  # the byte lies in the third chunk: its offset in the file
+        with pytest.raises(InputRefused) as refused:
+            read(p)
+    at = data.index(b"\x81")
+    assert str(refused.value) == (f"mob.csv, row 20002: byte {at} cannot be read as cp1252; "
+                                  "expected UTF-8 or Windows-1252 text")
+    assert list(settings.tmp_dir().glob("*.csv")) == []
+
+
 def test_transcoded_copy_is_removed_when_the_file_is_refused(tmp_path: Path, monkeypatch) -> None:
     """A UTF-16 file is read from a UTF-8 copy in data/.tmp; a refusal after the copy must not leave it behind."""
     monkeypatch.setenv("IMS_HOME", str(tmp_path / "home"))
