@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,15 +47,11 @@ def submission_id(key: SubmissionKey, sha: str, source: str = SOURCE_SCHOOL) -> 
     return ".".join(parts + [sha[:12]])
 
 
-def sha256_file(path: Path, progress: Callable[[float], None] | None = None) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    size, done = max(path.stat().st_size, 1), 0
     with open(path, "rb") as fh:
         while chunk := fh.read(8 << 20):
-            h.update(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done / size)
+            h.update(chunk)  # the GIL is released while it hashes: it can run beside DuckDB's reads
     return h.hexdigest()
 
 

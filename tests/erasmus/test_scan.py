@@ -107,3 +107,14 @@ def test_a_corrupt_line_is_quarantined_saying_which_column_and_what_was_expected
     assert unreadable["reason"] == ("line 4005 could not be read: column 'Receiving City' holds bytes that are not "
                                     "utf-8 text (expected the whole file in one encoding)")
     assert "P-" not in unreadable["row_json"] and "U-1" in unreadable["row_json"]  # the line as received
+
+
+def test_the_scan_stops_after_the_narrow_read_when_the_loader_has_the_file(messy) -> None:
+    # load_file asks after the narrow read whether the checksum (taken meanwhile) names a file loaded before
+    con, path = messy
+    asked = []
+    assert load.scan(con, path, detect_layout(path), proceed=lambda: asked.append(True) or False) is None
+    assert asked == [True]
+    temp = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+    assert not temp & {"_erasmus_wide", "_erasmus_rows", "_erasmus_lines"}  # the wide read never ran
+    assert load.scan(con, path, detect_layout(path), proceed=lambda: True)["registry"] == 4

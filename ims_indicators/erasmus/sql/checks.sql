@@ -21,8 +21,8 @@ WITH m AS (
     UNION ALL
     SELECT source_row, direction, school_id, academic_year, 'read', 'read.erasmus_mapping', 'activity',
            printf('Activity (mob) ''%s'' has no counterpart in the mobility contract '
-                  '(ims_indicators/erasmus/sql/mapping.sql)', activity_received)
-    FROM m WHERE activity IS NULL AND activity_received IS NOT NULL
+                  '(ims_indicators/erasmus/sql/mapping.sql)', activity_mob)
+    FROM m WHERE activity IS NULL AND activity_mob IS NOT NULL
     UNION ALL
     SELECT source_row, direction, school_id, academic_year, 'read', 'erasmus.same_organisation', 'partner_institution',
            printf('the sending and the receiving organisation are both %s (Erasmus code %s)', school_id,
