@@ -59,7 +59,7 @@ WIDE_REJECTS = ("_erasmus_rejects", "_erasmus_rejects_scan")  # the corrupt line
 REJECTS = (*WIDE_REJECTS, "_erasmus_rejects_index", "_erasmus_rejects_index_scan")
 NARROW = ("_erasmus_index", "_erasmus_spellings", "_erasmus_candidates", "_erasmus_no_code")
 TEMP_TABLES = ("_erasmus_rows", "_erasmus_wide", *NARROW, "_erasmus_lines", "_erasmus_mapped",
-               "_erasmus_violations", "_erasmus_subs", *REJECTS, "_erasmus_registry")
+               "_erasmus_violations", "_erasmus_held", "_erasmus_subs", *REJECTS, "_erasmus_registry")
 
 Progress = Callable[[str, float | None], None]  # (what is happening, fraction done or None)
 _RAW = "{" + ", ".join(f"'{f}': r.{f}" for f in FIELDS) + "}"  # a row as received, for meta.quarantine.row_json
@@ -284,6 +284,14 @@ def map_and_check(con: duckdb.DuckDBPyConnection) -> list[str]:
     repairs = repair_values(con)
     con.execute(sql_text(SQL, "map.sql"))
     con.execute(sql_text(SQL, "checks.sql"))
+    # the rows held back (checks, no academic year) as received, for meta.quarantine; the kept rows are not read
+    # after this and are dropped: at 10 M rows they are 3.3 M rows of 24 text fields that the staging inserts
+    # would otherwise read around (spilled to disk)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _erasmus_held AS
+                    SELECT r.source_row, to_json({_RAW})::VARCHAR AS row_json FROM _erasmus_rows r
+                    WHERE r.source_row IN (SELECT source_row FROM _erasmus_violations UNION ALL
+                                           SELECT source_row FROM _erasmus_mapped WHERE academic_year IS NULL)""")
+    con.execute("DROP TABLE _erasmus_rows")
     return repairs
 
 
@@ -355,10 +363,10 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
                         THEN 'Academic Year is missing and Mobility Start Month gives none either'
                         ELSE printf('Academic Year ''%s'' is not an academic year such as 2019-2020',
                                     ec_academic_year) END,
-                   to_json(""" + _RAW + """)::VARCHAR
+                   h.row_json
             FROM (SELECT DISTINCT ON (source_row) source_row, ec_academic_year FROM _erasmus_mapped
                   WHERE academic_year IS NULL) m
-            JOIN _erasmus_rows r USING (source_row)
+            JOIN _erasmus_held h USING (source_row)
             ORDER BY source_row""", {"file_sid": file_sid})
         if not new:
             return
@@ -379,10 +387,10 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, stored: P
                         FROM _erasmus_mapped m JOIN _erasmus_subs n USING (school_id, academic_year)""")
         submissions.quarantine_query(con, """
             SELECT n.submission_id, v.source_row, v.stage, v.rule, v.column_name, v.reason,
-                   to_json(""" + _RAW + """)::VARCHAR
+                   h.row_json
             FROM _erasmus_violations v
             JOIN _erasmus_subs n USING (school_id, academic_year)
-            JOIN _erasmus_rows r USING (source_row)
+            JOIN _erasmus_held h USING (source_row)
             ORDER BY n.submission_id, v.source_row, v.rule""")
 
 

@@ -233,6 +233,11 @@ def test_mobility_checks_quarantine_rows_with_rule_and_reason(registry, tmp_path
     assert reasons[3] == "participants 0 is below the minimum 1"
     assert reasons[4] == "partner_country 'ZZ' is not an ISO 3166-1 alpha-2 country code"
     assert "'Accompanying persons' has no counterpart" in reasons[6]
+    # read-stage rows are quarantined with the line as received (every field, under its internal name)
+    received = {q["source_row"]: json.loads(q["row_json"]) for q in rows(
+        registry, "SELECT source_row, row_json FROM meta.quarantine WHERE rule LIKE 'read.type_%'")}
+    assert received[7]["participants"] == "two" and received[8]["start_month"] == "2019-13"
+    assert received[8]["receiving_erasmus_code"] == received[7]["receiving_erasmus_code"] is not None
     (sub,) = rows(registry, "SELECT * FROM meta.submissions WHERE school_id = 'charite-berlin'")
     # 9 of 10 lines failed (line 11 is one line, two mobility rows): more than IMS_QUARANTINE_MAX_SHARE
     assert sub["status"] == "rejected"
