@@ -22,14 +22,16 @@ WITH rows AS NOT MATERIALIZED (
         erasmus_trim(receiving_organisation) AS receiving_organisation,
         erasmus_trim(receiving_erasmus_code) AS receiving_erasmus_code, erasmus_trim(participants) AS participants)
     FROM _erasmus_rows
-), sides AS (
-    SELECT rows.*, 'outgoing' AS direction, sending_school AS school_id,
-           receiving_country AS partner_country_sent, receiving_organisation AS partner_organisation
-    FROM rows WHERE sending_school IS NOT NULL
-    UNION ALL
-    SELECT rows.*, 'incoming' AS direction, receiving_school AS school_id,
-           sending_country AS partner_country_sent, sending_organisation AS partner_organisation
-    FROM rows WHERE receiving_school IS NOT NULL
+), sides AS (  -- a row once per registry school on it, in one scan of the rows (two scans read them twice)
+    SELECT * FROM (
+        SELECT rows.*, unnest([
+            {'direction': 'outgoing', 'school_id': sending_school,
+             'partner_country_sent': receiving_country, 'partner_organisation': receiving_organisation},
+            {'direction': 'incoming', 'school_id': receiving_school,
+             'partner_country_sent': sending_country, 'partner_organisation': sending_organisation}],
+            recursive := true)
+        FROM rows)
+    WHERE school_id IS NOT NULL
 ), cleaned AS (
     SELECT source_row, direction, school_id, sending_school, receiving_school,
            erasmus_value(project_reference) AS project_reference,
