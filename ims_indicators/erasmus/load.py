@@ -226,7 +226,7 @@ def scan(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, *, numbered
     con.execute(sql_text(SQL, "match.sql"))
     registry = con.execute("SELECT count(*) FROM _erasmus_rows").fetchall()[0][0]
     read, no_code = con.execute(sql_text(SQL, "counts.sql")).fetchall()[0]
-    for t in ("_erasmus_wide", "_erasmus_lines", *NARROW):
+    for t in ("_erasmus_lines", *NARROW):  # the wide read is _erasmus_rows now (match.sql)
         con.execute(f"DROP TABLE IF EXISTS temp.{t}")
     corrupt = con.execute("SELECT count(DISTINCT line) FROM _erasmus_rejects").fetchall()[0][0]
     return {"registry": registry, "not_registry": read - registry - no_code, "no_code": no_code, "corrupt": corrupt}

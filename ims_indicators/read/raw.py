@@ -143,7 +143,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, path: Path, contract: Contract, imp
     if header_idx == len(lines) - 1 and path.stat().st_size > sniff.SAMPLE_BYTES:  # the sample may end in the header
         n_fields = max(n_fields, sniff.count_fields(path, encoding, delimiter, header_idx))
     check_column_count(path.name, n_fields)
-    direct = encoding in sniff.LATIN1_FAMILY or encoding in ("utf-8", "utf-8-sig")  # DuckDB reads the file itself
+    direct = encoding in sniff.LATIN1_FAMILY or encoding in sniff.UTF8  # DuckDB reads the file itself
     with ThreadPoolExecutor(max_workers=1) as pool:  # the byte pass runs beside DuckDB's read of that file
         profile = pool.submit(sniff.profile_bytes, path) if direct else None
         return _read_csv(con, path, encoding, delimiter, header_idx, n_fields, mapping, profile)
@@ -158,7 +158,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, delimit
     copies: list[Path] = []  # transcoded copies: removed however the reading ends (rows read or file refused)
     if encoding in sniff.LATIN1_FAMILY:
         duck_encoding = "latin-1"  # DuckDB decodes it itself, unless the byte pass finds € „ … (checked below)
-    elif encoding not in ("utf-8", "utf-8-sig"):
+    elif encoding not in sniff.UTF8:
         readable = sniff.transcode_to_utf8(path, encoding, _copy_path(path, "utf8"))
         copies.append(readable)
     try:

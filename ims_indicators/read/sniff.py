@@ -60,6 +60,7 @@ def detect_encoding(path: Path) -> str:
     return "cp1252" if "cp1252" in calm else calm[0]
 
 
+UTF8 = ("utf-8", "utf-8-sig")  # read by DuckDB itself
 LATIN1_FAMILY = ("cp1252", "latin_1", "iso8859_1")  # read by DuckDB itself as Latin-1 unless bytes 80-9F say not
 PROFILE_CHUNK = 8 * 1024 * 1024
 
