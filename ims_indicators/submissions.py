@@ -96,6 +96,11 @@ def relative_to_home(path: Path) -> str:
         return str(path)
 
 
+def from_home(stored_path: str) -> Path:
+    """A path as stored in meta.submissions back as a path (the inverse of :func:`relative_to_home`)."""
+    return settings.home() / stored_path  # an absolute stored path stays as it is
+
+
 def received_at(path: Path) -> dt.datetime:
     """When a file arrived: its modification time where it was dropped (kept by our copies), never later than now.
 
@@ -110,6 +115,20 @@ def existing(con: duckdb.DuckDBPyConnection, sub_id: str) -> dict | None:
     found = rows(con, "SELECT status, reason, rows_in, rows_quarantined FROM meta.submissions WHERE submission_id = ?",
                  [sub_id])
     return found[0] if found else None
+
+
+def may_be_known(con: duckdb.DuckDBPyConnection, key: SubmissionKey, source: str, size: int) -> bool:
+    """Whether a file of ``size`` bytes may be one received before for ``key``: some submission of that key kept a
+    file of that size, or one that is gone (the same bytes are the same size; False: it is certainly new)."""
+    for (stored,) in con.execute("""SELECT stored_path FROM meta.submissions WHERE dataset = ? AND source = ?
+                                    AND school_id IS NOT DISTINCT FROM ? AND academic_year IS NOT DISTINCT FROM ?""",
+                                 [key.dataset, source, key.school_id, key.academic_year]).fetchall():
+        try:
+            if stored is None or from_home(stored).stat().st_size == size:
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def record(con: duckdb.DuckDBPyConnection, **values) -> None:

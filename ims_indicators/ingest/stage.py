@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,37 +106,76 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, *, dataset: str | Non
                source: str = SOURCE_SCHOOL) -> SubmissionResult:
     """Stage one file in one transaction, or refuse it whole (kept under data/rejected/, status rejected).
 
-    The same bytes for the same key again change nothing (status ``unchanged``).
+    The same bytes for the same key again change nothing (status ``unchanged``): they are not read again.
     """
     try:  # a link, pipe, device or unreadable file is refused unopened: never read, copied or recorded
         raw = settings.raw_dir()
         check_received(path, raw if path.absolute().is_relative_to(raw) else None)
+        size = path.stat().st_size
+    except (InputRefused, OSError) as exc:
+        return _unreadable(path, dataset, school_id, academic_year, exc)
+    # hashlib releases the GIL: the file is hashed while DuckDB reads it (1 M rows: 0.18 s), unless a file of its
+    # key and size was received before, when the checksum decides first whether it is the same bytes again
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(submissions.sha256_file, path)
         try:
-            sha = submissions.sha256_file(path)
+            return _stage(con, path, hashing.result, size, dataset, school_id, academic_year, source)
+        except _Unhashed as exc:
+            return _unreadable(path, dataset, school_id, academic_year, exc.error)
+
+
+class _Unhashed(Exception):
+    """The checksum could not be taken (the file became unreadable): it is refused unread, as at the start."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _unreadable(path: Path, dataset: str | None, school_id: str | None, academic_year: str | None,
+                exc: InputRefused | OSError) -> SubmissionResult:
+    refusal = unopenable(path, exc) if isinstance(exc, OSError) else exc
+    return SubmissionResult(f"unreadable.{path.name}", dataset, school_id, academic_year, path.name, "rejected",
+                            str(refusal))
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, checksum: Callable[[], str], size: int,
+           dataset: str | None, school_id: str | None, academic_year: str | None, source: str) -> SubmissionResult:
+    def sha() -> str:
+        try:
+            return checksum()
         except OSError as exc:
-            raise unopenable(path, exc) from None
-    except InputRefused as exc:
-        return SubmissionResult(f"unreadable.{path.name}", dataset, school_id, academic_year, path.name, "rejected",
-                                str(exc))
+            raise _Unhashed(exc) from None
+
+    def known(key: SubmissionKey) -> SubmissionResult | None:
+        sub_id = submission_id(key, sha(), source)
+        if (prior := submissions.existing(con, sub_id)) is None:
+            return None
+        status = "rejected" if prior["status"] == "rejected" else "unchanged"
+        return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
+                                prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
+
     key: SubmissionKey | None = None
     try:
         key = resolve_key(path, dataset, school_id, academic_year)
-        sub_id = submission_id(key, sha, source)
-        if (prior := submissions.existing(con, sub_id)) is not None:
-            status = "rejected" if prior["status"] == "rejected" else "unchanged"
-            return SubmissionResult(sub_id, key.dataset, key.school_id, key.academic_year, path.name, status,
-                                    prior["reason"], prior["rows_in"] or 0, prior["rows_quarantined"] or 0)
+        asked = submissions.may_be_known(con, key, source, size)  # then the checksum decides before any read
+        if asked and (prior := known(key)):
+            return prior
         typed, rows_in, failures, repairs = read_submission(con, path, key.dataset, school_id=key.school_id,
                                                             academic_year=key.academic_year)
     except InputRefused as exc:
-        return record_rejection(con, path, key, sha, str(exc), source)
+        return record_rejection(con, path, key, sha(), str(exc), source)
     except (duckdb.Error, ValueError, OSError, UnicodeError, MemoryError) as exc:  # hostile input: refuse, say why
         expected = f"the file cannot be read as {key.dataset if key else 'a dataset'} ({type(exc).__name__}: " \
                    f"{str(exc).splitlines()[0][:300] if str(exc) else 'no detail'})"
-        return record_rejection(con, path, key, sha, str(InputRefused(path.name, expected)), source)
+        return record_rejection(con, path, key, sha(), str(InputRefused(path.name, expected)), source)
+    if not asked and (prior := known(key)) is not None:  # the same bytes after all (its kept file changed size)
+        discard(con, typed)
+        return prior
+    sub_id = submission_id(key, sha(), source)
     try:
-        stored = submissions.keep_received(path, raw_folder(key), sha)
-        _write_staged(con, typed, key, sub_id, path, stored, sha, rows_in, failures, source, repairs)
+        stored = submissions.keep_received(path, raw_folder(key), sha())
+        _write_staged(con, typed, key, sub_id, path, stored, sha(), rows_in, failures, source, repairs)
     finally:
         discard(con, typed)
     quarantined = len({f["source_row"] for f in failures})

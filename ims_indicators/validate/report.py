@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from ims_indicators import settings
+from ims_indicators import settings, submissions
 from ims_indicators.warehouse import rows
 
 PAGES = "submissions"
@@ -40,9 +40,7 @@ def page_name(submission_id: str) -> str:
 def _link(stored_path: str | None, from_dir: Path) -> str | None:
     if not stored_path:
         return None
-    target = Path(stored_path)
-    target = target if target.is_absolute() else settings.home() / target
-    return Path(os.path.relpath(target, from_dir)).as_posix()
+    return Path(os.path.relpath(submissions.from_home(stored_path), from_dir)).as_posix()
 
 
 def _cell(v) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ims_indicators.erasmus.layouts import CURRENT
@@ -67,12 +68,18 @@ def write_open_data(path: Path, rows: list[dict | str], header: tuple[str, ...] 
     return path
 
 
-@pytest.fixture
-def registry(home: Path):
-    """A warehouse whose curated.schools holds REGISTRY (as ingesting the registry would leave it)."""
+def registry_warehouse() -> duckdb.DuckDBPyConnection:
+    """The warehouse of IMS_HOME with REGISTRY in curated.schools (as ingesting the registry would leave it)."""
     con = connect()
     con.executemany("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, city, "
                     "erasmus_code, network_role, consent_to_be_named) VALUES ('test', ?, ?, ?, ?, ?, ?, 'partner', true)",
                     [[i + 2, *r] for i, r in enumerate(REGISTRY)])
+    return con
+
+
+@pytest.fixture
+def registry(home: Path):
+    """A warehouse whose curated.schools holds REGISTRY."""
+    con = registry_warehouse()
     yield con
     con.close()

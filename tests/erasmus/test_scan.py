@@ -12,7 +12,7 @@ from ims_indicators.erasmus import load
 from ims_indicators.erasmus.layouts import CURRENT, detect_layout
 from ims_indicators.warehouse import rows
 
-from .conftest import row
+from .conftest import registry_warehouse, row
 
 
 def collide(con: duckdb.DuckDBPyConnection, code: str) -> str:
@@ -60,7 +60,7 @@ def messy(registry, tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
 
 def scanned(con: duckdb.DuckDBPyConnection, path: Path, numbered: bool) -> tuple[dict, list[dict]]:
     counts = load.scan(con, path, detect_layout(path), numbered=numbered)
-    kept = rows(con, "SELECT * FROM _erasmus_rows ORDER BY source_row")
+    kept = rows(con, "SELECT * FROM erasmus_work._erasmus_rows ORDER BY source_row")
     return counts, kept
 
 
@@ -83,7 +83,8 @@ def test_a_pair_that_does_not_line_up_is_noticed(messy) -> None:
     params = load.narrow_read(con, index, path)
     assert load._lined_up(con, wide, params)
     # the wide read kept the four registry rows and X-1, whose code only shares a bit with a registry spelling
-    assert [r[0] for r in con.execute("SELECT project_reference FROM _erasmus_wide ORDER BY rowid").fetchall()] == [
+    kept = con.execute("SELECT project_reference FROM erasmus_work._erasmus_wide ORDER BY rowid").fetchall()
+    assert [r[0] for r in kept] == [
         "K-1", "K-2", "B-1", "X-1", "K-3"]
     con.execute("UPDATE _erasmus_lines SET pos = 3 - pos WHERE pos IN (1, 2)")  # K-2 and B-1 swapped
     assert not load._aligned(con)
@@ -115,6 +116,44 @@ def test_the_scan_stops_after_the_narrow_read_when_the_loader_has_the_file(messy
     asked = []
     assert load.scan(con, path, detect_layout(path), proceed=lambda: asked.append(True) or False) is None
     assert asked == [True]
-    temp = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
-    assert not temp & {"_erasmus_wide", "_erasmus_rows", "_erasmus_lines"}  # the wide read never ran
+    made = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary "
+                                      "OR database_name = 'erasmus_work'").fetchall()}
+    assert not made & {"_erasmus_wide", "_erasmus_rows", "_erasmus_lines"}  # the wide read never ran
     assert load.scan(con, path, detect_layout(path), proceed=lambda: True)["registry"] == 4
+
+
+def test_kept_rows_beyond_the_estimate_are_worked_on_in_a_file_with_the_same_result(messy, tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    # past WORK_ON_DISK_BEYOND estimated bytes the kept and mapped rows live in a work database file (stored
+    # compressed, not spilled as they are): the same rows staged and held back, and the file gone afterwards
+    con, path = messy
+    attached: list[str | None] = []
+    attach = load.attach_work
+
+    def watched(c: duckdb.DuckDBPyConnection, kept_bytes: int) -> None:
+        attach(c, kept_bytes)
+        attached.append(c.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'erasmus_work'"
+                                  ).fetchall()[0][0])
+
+    monkeypatch.setattr(load, "attach_work", watched)
+
+    def loaded(c: duckdb.DuckDBPyConnection) -> tuple[list[dict], ...]:
+        summary = load.load_erasmus(c, [path], publish=False)
+        assert summary["totals"]["rows_registry"] == 4 and summary["totals"]["rows_corrupt"] == 5
+        assert not c.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = 'erasmus_work'").fetchall()
+        return (rows(c, "SELECT * FROM staging.mobility ORDER BY ALL"),
+                rows(c, "SELECT * FROM staging.erasmus_mobility ORDER BY ALL"),
+                rows(c, "SELECT * EXCLUDE (quarantined_at) FROM meta.quarantine ORDER BY ALL"))
+
+    in_memory = loaded(con)
+    assert attached == [None]
+    monkeypatch.setenv("IMS_HOME", str(tmp_path / "second"))
+    (tmp_path / "second" / "data" / "raw").mkdir(parents=True)
+    monkeypatch.setattr(load, "WORK_ON_DISK_BEYOND", 0)
+    killed = load.work_file(pid=2 ** 22 + 1)  # beyond Linux's highest pid: a load whose process is gone
+    killed.parent.mkdir(parents=True)
+    killed.write_bytes(b"left by a killed load")
+    with registry_warehouse() as second:
+        on_disk = loaded(second)
+    assert attached[1:] == [str(load.work_file())] and not load.work_file().exists() and not killed.exists()
+    assert on_disk == in_memory and len(in_memory[0]) == 5  # K-1, K-2, K-3 and B-1 for either school

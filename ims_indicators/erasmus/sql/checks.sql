@@ -4,7 +4,7 @@
 -- the mobility suite (expectations/mobility.json) compiled to SQL (validate/compile.py), never from here.
 CREATE OR REPLACE TEMP TABLE _erasmus_violations AS
 WITH m AS (
-    SELECT * FROM _erasmus_mapped WHERE academic_year IS NOT NULL
+    SELECT * FROM erasmus_work._erasmus_mapped WHERE academic_year IS NOT NULL
 ), checks AS (
     SELECT source_row, direction, school_id, academic_year, 'read' AS stage, 'read.type_month' AS rule,
            'start_date' AS column_name,

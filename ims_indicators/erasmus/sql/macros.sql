@@ -34,6 +34,18 @@ SET VARIABLE erasmus_n_bits = 1048576;
 CREATE OR REPLACE TEMP MACRO erasmus_maybe_registry(code) AS
     get_bit(getvariable('erasmus_bits'), (hash(code) % getvariable('erasmus_n_bits')::UBIGINT)::INTEGER) = 1;
 
+-- The registry school whose code a published code is, or NULL: looked up, as spelt in the file, in the map of the
+-- registry's spellings (variable erasmus_schools, set by spellings.sql) when its bit says it may be one. A scalar
+-- too (scan.sql): the wide read names each kept row's schools as it reads it, instead of an update afterwards (at
+-- 10 M rows an update of the two columns cost 1.7 s more than one of the line alone: match.sql).
+CREATE OR REPLACE TEMP MACRO erasmus_school(code) AS
+    CASE WHEN erasmus_maybe_registry(code) THEN getvariable('erasmus_schools')[code] END;
+
+-- A mobility row's reference in the contract (mobility_ref): the project and the line of the file, as published
+-- (a project holds many mobilities; the line tells them apart). Made as map.sql's rows are staged (load.py).
+CREATE OR REPLACE TEMP MACRO erasmus_mobility_ref(project_reference, source_row) AS
+    coalesce(project_reference, 'erasmus') || '#L' || source_row;
+
 -- No Erasmus code: a normalised code that is empty or '-' (plain comparisons: an IN list may become a join).
 CREATE OR REPLACE TEMP MACRO erasmus_no_code(code_norm) AS
     coalesce(code_norm, '') = '' OR code_norm = '-';

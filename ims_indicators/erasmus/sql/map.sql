@@ -1,11 +1,12 @@
 -- Open-data rows of registry schools -> rows of the mobility contract, plus what the open data says beyond it.
 -- A row whose sending organisation is a registry school is 'outgoing' for that school, one whose receiving
 -- organisation is, 'incoming' (a row between two registry schools gives one row to each). The partner is the
--- other side. Mapping tables: mapping.sql. Reads _erasmus_rows (scan.sql), writes _erasmus_mapped.
+-- other side. Mapping tables: mapping.sql. Reads _erasmus_rows (scan.sql), writes _erasmus_mapped
+-- (both in the work database erasmus_work: load.py, attach_work).
 -- Text is cleaned once per row ('-', 'Undefined', '? Unknown ?' -> NULL); what needs a regex or a LIKE is
 -- worked out once per distinct published value (a few dozen, cleaned after DISTINCT, read from _erasmus_rows so
 -- that 'rows' and 'cleaned' have a single consumer and are never materialised) and joined back.
-CREATE OR REPLACE TEMP TABLE _erasmus_mapped AS
+CREATE OR REPLACE TABLE erasmus_work._erasmus_mapped AS
 WITH rows AS NOT MATERIALIZED (
     SELECT * REPLACE (
         erasmus_trim(project_reference) AS project_reference, erasmus_trim(academic_year) AS academic_year,
@@ -21,7 +22,7 @@ WITH rows AS NOT MATERIALIZED (
         erasmus_trim(receiving_country) AS receiving_country, erasmus_trim(receiving_city) AS receiving_city,
         erasmus_trim(receiving_organisation) AS receiving_organisation,
         erasmus_trim(receiving_erasmus_code) AS receiving_erasmus_code, erasmus_trim(participants) AS participants)
-    FROM _erasmus_rows
+    FROM erasmus_work._erasmus_rows
 ), sides AS (  -- a row once per registry school on it, in one scan of the rows (two scans read them twice)
     SELECT * FROM (
         SELECT rows.*, unnest([
@@ -62,20 +63,20 @@ WITH rows AS NOT MATERIALIZED (
 ), activity_lookup AS (  -- 'Activity (mob)' -> participant_type, activity: lowest priority that matches
     SELECT a.activity_text, am.participant_type, am.activity
     FROM (SELECT DISTINCT erasmus_clean(activity_mob) AS activity_text
-          FROM (SELECT DISTINCT activity_mob FROM _erasmus_rows)) a
+          FROM (SELECT DISTINCT activity_mob FROM erasmus_work._erasmus_rows)) a
     LEFT JOIN _erasmus_activity_map am ON lower(a.activity_text) LIKE am.pattern
     QUALIFY row_number() OVER (PARTITION BY a.activity_text ORDER BY am.priority NULLS LAST) = 1
 ), level_lookup AS (  -- 'Education Level' -> programme_level
     SELECT l.level_text, lm.programme_level
     FROM (SELECT DISTINCT erasmus_clean(education_level) AS level_text
-          FROM (SELECT DISTINCT education_level FROM _erasmus_rows)) l
+          FROM (SELECT DISTINCT education_level FROM erasmus_work._erasmus_rows)) l
     LEFT JOIN _erasmus_level_map lm ON lower(l.level_text) LIKE lm.pattern
     QUALIFY row_number() OVER (PARTITION BY l.level_text ORDER BY lm.pattern) = 1
 ), field_lookup AS (  -- 'Field of Education' -> ISCED-F code: its leading digits, or a health field's name
     SELECT f.field_text,
            coalesce(nullif(regexp_extract(f.field_text, '^\s*(\d{3,4})\b', 1), ''), fm.isced_f_code) AS isced_f_code
     FROM (SELECT DISTINCT erasmus_clean(field_of_education) AS field_text
-          FROM (SELECT DISTINCT field_of_education FROM _erasmus_rows)) f
+          FROM (SELECT DISTINCT field_of_education FROM erasmus_work._erasmus_rows)) f
     LEFT JOIN _erasmus_field_map fm ON fm.name = lower(regexp_replace(f.field_text, '^\s*\d{3,4}\s*-\s*', ''))
 ), year_lookup AS (  -- 'Academic Year' as 2019-2020, 2019-20 or 2019/2020 -> 2019/20
     SELECT year_text,
@@ -86,13 +87,13 @@ WITH rows AS NOT MATERIALIZED (
                       WHEN 2 THEN TRY_CAST(y.y1 AS INTEGER) // 100 * 100 + TRY_CAST(y.y2 AS INTEGER) END AS y2
           FROM (SELECT year_text, regexp_extract(year_text, '^(\d{4})\s*[-/_–]\s*(\d{2}|\d{4})$', ['y1', 'y2']) AS y
                 FROM (SELECT DISTINCT erasmus_clean(academic_year) AS year_text
-                      FROM (SELECT DISTINCT academic_year FROM _erasmus_rows) WHERE year_text IS NOT NULL)))
+                      FROM (SELECT DISTINCT academic_year FROM erasmus_work._erasmus_rows) WHERE year_text IS NOT NULL)))
 ), month_lookup AS (  -- months as published ('2019-09'); a few other spellings are read too
     SELECT month_text,
            date_trunc('month', try_strptime(month_text, ['%Y-%m', '%Y/%m', '%m/%Y', '%m.%Y', '%Y-%m-%d']))::DATE
                AS first_day
-    FROM (SELECT erasmus_clean(start_month) AS month_text FROM (SELECT DISTINCT start_month FROM _erasmus_rows)
-          UNION SELECT erasmus_clean(end_month) FROM (SELECT DISTINCT end_month FROM _erasmus_rows))
+    FROM (SELECT erasmus_clean(start_month) AS month_text FROM (SELECT DISTINCT start_month FROM erasmus_work._erasmus_rows)
+          UNION SELECT erasmus_clean(end_month) FROM (SELECT DISTINCT end_month FROM erasmus_work._erasmus_rows))
     WHERE month_text IS NOT NULL
 ), typed AS (
     SELECT c.*,
@@ -136,7 +137,8 @@ WITH rows AS NOT MATERIALIZED (
         source_row,
         school_id,
         canonical_year AS academic_year,
-        coalesce(project_reference, 'erasmus') || '#L' || source_row AS mobility_ref,
+        -- mobility_ref is made as the rows are staged (macros.sql: erasmus_mobility_ref): 3.3 M distinct strings
+        -- at 10 M rows cost a second of this statement to store and compress
         direction,
         coalesce(activity_type, profile_type) AS participant_type,  -- the profile when the activity does not say
         mapped_activity AS activity,
