@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Iterator
 import duckdb
 
 from ims_indicators import settings
-from ims_indicators.contracts import CONTRACTS, ddl_columns
+from ims_indicators.contracts import CONTRACTS, contract, ddl_columns
 from ims_indicators.errors import WarehouseBusy
 
 
@@ -27,12 +28,33 @@ def quote_ident(name: str) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schemas, meta tables and one staging/curated table per contract (idempotent)."""
+    """Create the schemas, meta tables, one staging table and one curated view of it per contract (idempotent)."""
     con.execute(sql_text("ims_indicators.sql", "meta.sql"))
     for dataset in CONTRACTS:
         cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in ddl_columns(dataset))
         con.execute(f"CREATE TABLE IF NOT EXISTS staging.{dataset} ({cols})")
-        con.execute(f"CREATE TABLE IF NOT EXISTS curated.{dataset} ({cols})")
+    _ensure_curated_views(con)
+
+
+def _ensure_curated_views(con: duckdb.DuckDBPyConnection) -> None:
+    """curated.<dataset> as the view of its staged rows that passed (sql/curated.sql, the registry's
+    sql/curated_registry.sql). A view is (re)made only when missing or made from other SQL (its comment holds a
+    digest of the SQL): a connection never rewrites the catalogue for nothing. A curated *table* (warehouses from
+    before the views) is dropped: its rows were those the view shows."""
+    found = dict(con.execute("""SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'curated'
+                                UNION ALL SELECT table_name, NULL FROM duckdb_tables() WHERE schema_name = 'curated'
+                             """).fetchall())
+    for dataset in CONTRACTS:
+        view = sql_text("ims_indicators.sql", "curated.sql" if contract(dataset).per_year else "curated_registry.sql")
+        view = view.replace("{dataset}", dataset)
+        digest = hashlib.sha256(view.encode("utf-8")).hexdigest()[:16]
+        if dataset in found and found[dataset] == digest:
+            continue
+        if dataset in found and con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'curated' "
+                                            "AND table_name = ?", [dataset]).fetchall()[0][0]:
+            con.execute(f"DROP TABLE curated.{dataset}")
+        con.execute(view)
+        con.execute(f"COMMENT ON VIEW curated.{dataset} IS '{digest}'")
 
 
 def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:

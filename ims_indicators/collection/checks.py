@@ -67,7 +67,7 @@ def _query(name: str, school_id: str, years: list[str]) -> list[dict]:
         try:
             return rows(con, f"SELECT * FROM ({query}) WHERE school_id = ? AND list_contains(?, academic_year) "
                              "ORDER BY ALL", [school_id, years])
-        except Exception:  # noqa: BLE001 - curated tables not created yet: nothing to check
+        except Exception:  # noqa: BLE001 - curated views not created yet: nothing to check
             return []
 
 

@@ -62,7 +62,7 @@ def promote(con: duckdb.DuckDBPyConnection, ov: dict) -> dict:
                     [ov["override_id"], ov["submission_id"], ov["dataset"], ov["school_id"], ov["academic_year"],
                      ov["rule"], ov["source_rows"], ov["justification"], ov["requested_by"], utc(ov["requested_at"]),
                      ov["decided_by"], utc(ov["decided_at"]), dt.datetime.now(dt.UTC).replace(tzinfo=None)])
-        outcome = promote_overridden(con, ov["dataset"], ov["submission_id"])
+        outcome = promote_overridden(con, ov["submission_id"])
         promoted = con.execute(
             f"SELECT count(*) FROM curated.{ov['dataset']} WHERE submission_id = ? "
             "AND list_contains(?, source_row)", [ov["submission_id"], ov["source_rows"]]).fetchall()[0][0]

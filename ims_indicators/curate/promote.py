@@ -1,4 +1,5 @@
-"""Staging → curated: hold back failing rows, decide the status, supersede, replace the curated key."""
+"""Staging → curated: hold back failing rows, decide the status, supersede (curated.<dataset> is the view of
+what passed: no row is copied)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,11 @@ def apply_verdict(con: duckdb.DuckDBPyConnection, dataset: str, verdict: Verdict
 
 def apply_verdicts(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[Verdict]) -> list[dict]:
     """:func:`apply_verdict` for many submissions of one dataset in ONE transaction, in their order (a later one
-    for the same key supersedes an earlier one). Curated rows move in one DELETE and one INSERT: an open-data file
-    holds dozens of submissions, and a commit each cost more than the rows."""
+    for the same key supersedes an earlier one): an open-data file holds dozens of submissions, and a commit each
+    cost more than the rows. No row is copied: curated.<dataset> is the view of the staged rows of the current
+    submissions that passed (``sql/curated.sql``), so a decision and a supersession are what promote them."""
     outcomes = []
     with transaction(con):
-        kept: list[str] = []
-        gone: list[str] = []  # rejected (revalidation may reject what was curated before) or superseded
         for verdict in verdicts:
             sid = verdict.submission_id
             submissions.release(con, sid)
@@ -44,31 +44,17 @@ def apply_verdicts(con: duckdb.DuckDBPyConnection, dataset: str, verdicts: list[
                 _quarantine_failures(con, dataset, verdict)
             status, reason, held = submissions.decide(con, sid, verdict.file_reason)
             outcomes.append({"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held})
-            if status == "rejected":
-                gone.append(sid)
-            elif not contract(dataset).per_year:  # the registry: a file adds or updates the schools it lists
-                _promote(con, dataset, [sid])
-            else:  # decided in order: the later ones of this batch are still 'staged' and not superseded here
-                older = submissions.supersede(con, sid)
-                gone += older
-                kept = [k for k in kept if k not in older] + [sid]
-        if kept:
-            _promote(con, dataset, kept)
-        if gone:
-            con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [gone])
+            if status != "rejected":
+                submissions.supersede(con, sid)  # the registry: a file adds or updates the schools it lists
     return outcomes
 
 
-def promote_overridden(con: duckdb.DuckDBPyConnection, dataset: str, sid: str) -> dict:
-    """After an override was recorded: the submission's status again, and its rows (now with the overridden
-    ones) to curated. The caller holds the transaction."""
+def promote_overridden(con: duckdb.DuckDBPyConnection, sid: str) -> dict:
+    """After an override was recorded: the submission's status again (its overridden rows now pass into curated),
+    superseding the earlier ones for its key. The caller holds the transaction."""
     status, reason, held = submissions.decide(con, sid)
     if status != "rejected":
-        if contract(dataset).per_year:
-            older = submissions.supersede(con, sid)
-            if older:
-                con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [older])
-        _promote(con, dataset, [sid])
+        submissions.supersede(con, sid)
     return {"submission_id": sid, "status": status, "reason": reason, "rows_quarantined": held}
 
 
@@ -83,17 +69,3 @@ def _quarantine_failures(con: duckdb.DuckDBPyConnection, dataset: str, verdict: 
         FROM _failures f LEFT JOIN staging.{dataset} s ON s.submission_id = $sid AND s.source_row = f.source_row
         ORDER BY f.source_row""", {"sid": verdict.submission_id})
     con.execute("DROP TABLE _failures")
-
-
-def _promote(con: duckdb.DuckDBPyConnection, dataset: str, sids: list[str]) -> None:
-    """Make these submissions the current ones for their keys: their rows (but the held-back ones) into curated."""
-    cols = ", ".join(quote_ident(c) for c in ("submission_id", "source_row", *contract(dataset).names))
-    con.execute(f"DELETE FROM curated.{dataset} WHERE submission_id IN (SELECT unnest(?))", [sids])
-    held = """NOT EXISTS (SELECT 1 FROM meta.quarantine q WHERE q.submission_id = s.submission_id
-                          AND q.source_row = s.source_row AND q.override_id IS NULL)"""  # overridden rows go in
-    if not contract(dataset).per_year:
-        con.execute(f"""DELETE FROM curated.{dataset} WHERE school_id IN (SELECT school_id FROM staging.{dataset} s
-                        WHERE submission_id IN (SELECT unnest($sids)) AND {held})""", {"sids": sids})
-    con.execute(f"""INSERT INTO curated.{dataset} ({cols})
-                    SELECT {cols} FROM staging.{dataset} s WHERE submission_id IN (SELECT unnest($sids)) AND {held}""",
-                {"sids": sids})

@@ -1,4 +1,4 @@
-"""Curated tables → Parquet under data/curated/<dataset>/academic_year=<yyyy-yy>/ (atomic per partition).
+"""Curated data → Parquet under data/curated/<dataset>/academic_year=<yyyy-yy>/ (atomic per partition).
 
 With ``IMS_STORAGE=s3://bucket/prefix`` the local tree is the staging area: every partition swapped in locally is
 then uploaded (``curate/storage.py``), a partition removed locally is removed from the store, and reads go to
@@ -55,9 +55,9 @@ def publish_partition(con: duckdb.DuckDBPyConnection, dataset: str, academic_yea
                       root: Path | None = None) -> Path:
     """Publish one year of one curated contract dataset (the registry as one ``all`` partition).
 
-    A year's rows are written in the curated table's order (a submission's rows in file order, submissions in
-    the order they were promoted), not sorted: a Parquet reader gets no order either way, and sorting a year of a
-    million rows cost a third of writing it."""
+    A year's rows are written in the order curated reads them from staging (a submission's rows in file order,
+    submissions in the order they were staged), not sorted: a Parquet reader gets no order either way, and sorting
+    a year of a million rows cost a third of writing it."""
     if contract(dataset).per_year:
         return write_partition(con, dataset, f"academic_year={year_slug(academic_year)}",
                                f"SELECT * EXCLUDE (academic_year) FROM curated.{dataset} WHERE academic_year = ?",

@@ -335,7 +335,7 @@ def _binder_message(exc: duckdb.Error) -> str:
     m = re.search(r'Referenced column "([^"]+)" not found', text)
     if m:
         return f"unknown column {m.group(1)!r}"
-    m = re.search(r'Table "([^"]+)" does not have a column named "([^"]+)"', text)
+    m = re.search(r'(?:Table|Values list) "([^"]+)" does not have a column named "([^"]+)"', text)  # a view: values
     if m:
         return f"unknown column {m.group(2)!r} (table {m.group(1)})"
     return re.sub(r"^[A-Za-z ]+Error: ", "", text)

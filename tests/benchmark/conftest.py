@@ -10,6 +10,7 @@ from ims_indicators import warehouse
 from ims_indicators.benchmark import PeerSets, compute_benchmarks
 from ims_indicators.benchmark.compute import ensure_benchmark_marts
 from ims_indicators.indicators import load_catalogue
+from tests.curated import accept_staged
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = PeerSets.model_validate({"peer_sets": [{"id": "network", "kind": "network", "name": "Whole network"}]})
@@ -69,9 +70,10 @@ def bench(con, catalogue) -> Bench:
 
 def add_schools(con, ids, country: str = "DE") -> None:
     for s in ids:
-        con.execute("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, "
+        con.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, "
                     "network_role, consent_to_be_named) VALUES ('registry', 1, ?, ?, ?, 'member', true)",
                     [s, s.upper(), country])
+    accept_staged(con, "schools")
 
 
 def add_values(con, indicator: str, year: str, values: dict) -> None:

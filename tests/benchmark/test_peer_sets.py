@@ -47,7 +47,7 @@ def test_membership(bench):
         con.execute("INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, "
                     "file_name, sha256, received_at, status) VALUES (?, 'enrolment', ?, '2023/24', 'school', "
                     "'e.csv', 'x', now(), 'accepted')", [f"e-{school}", school])
-        con.execute("INSERT INTO curated.enrolment (submission_id, source_row, school_id, academic_year, "
+        con.execute("INSERT INTO staging.enrolment (submission_id, source_row, school_id, academic_year, "
                     "programme_level, students_total, students_international, graduates) "
                     "VALUES (?, 2, ?, '2023/24', 'long_cycle', ?, 0, 0)", [f"e-{school}", school, students])
     bench.add_values("hi", "2023/24", {s: 1.0 for s in ("de1", "de2", "fr1", "au1", "us1")})

@@ -9,6 +9,7 @@ import pytest
 
 from ims_indicators.erasmus.layouts import CURRENT
 from ims_indicators.warehouse import connect
+from tests.curated import accept_staged
 
 # school_id, name, country, city, erasmus_code (as the registry spells it)
 REGISTRY = (
@@ -71,9 +72,10 @@ def write_open_data(path: Path, rows: list[dict | str], header: tuple[str, ...] 
 def registry_warehouse() -> duckdb.DuckDBPyConnection:
     """The warehouse of IMS_HOME with REGISTRY in curated.schools (as ingesting the registry would leave it)."""
     con = connect()
-    con.executemany("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, city, "
+    con.executemany("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, city, "
                     "erasmus_code, network_role, consent_to_be_named) VALUES ('test', ?, ?, ?, ?, ?, ?, 'partner', true)",
                     [[i + 2, *r] for i, r in enumerate(REGISTRY)])
+    accept_staged(con, "schools")
     return con
 
 

@@ -16,6 +16,7 @@ from ims_indicators.erasmus import RegistryNotReady, load_erasmus
 from ims_indicators.erasmus.layouts import CURRENT, KA1_2014
 from ims_indicators.ingest import ingest_paths
 from ims_indicators.warehouse import connect, rows
+from tests.curated import accept_staged
 
 from .conftest import row, write_open_data
 
@@ -168,7 +169,7 @@ def test_one_submission_per_file_school_and_year(registry, tmp_path: Path) -> No
         ("antwerp", "2019/20", 1), ("charite-berlin", "2018/19", 2), ("charite-berlin", "2019/20", 2)]
     assert {(s["status"], s["source"], s["file_name"]) for s in subs} == {
         ("accepted", "erasmus_open_data", "ka1.csv")}
-    (file_rec,) = rows(registry, "SELECT * FROM meta.submissions WHERE school_id IS NULL")
+    (file_rec,) = rows(registry, "SELECT * FROM meta.submissions WHERE school_id IS NULL AND dataset <> 'schools'")
     assert file_rec["status"] == "loaded" and file_rec["rows_in"] == 5
     assert summary["submissions"] == 3
     # curated Parquet of the touched years, for both tables
@@ -274,7 +275,7 @@ def test_a_layout_without_the_needed_columns_is_refused_naming_them(registry, tm
     (res,) = summary["files"]
     assert res["status"] == "rejected"
     assert "Receiving Organisation Erasmus Code" in res["reason"] and "Participants" in res["reason"]
-    (rec,) = rows(registry, "SELECT * FROM meta.submissions")
+    (rec,) = rows(registry, "SELECT * FROM meta.submissions WHERE dataset <> 'schools'")  # not the registry's
     assert rec["status"] == "rejected" and rec["source"] == "erasmus_open_data"
     assert (home / rec["stored_path"]).exists()  # kept under data/rejected/
 
@@ -304,9 +305,10 @@ def test_the_same_file_again_changes_nothing(registry, tmp_path: Path) -> None:
 def test_a_grown_registry_picks_up_its_rows_from_a_known_file(registry, tmp_path: Path) -> None:
     f = write_open_data(tmp_path / "ka1.csv", [row(), row(Sending_Organisation_Erasmus_Code="I  ROMA01")])
     load_erasmus(registry, [f])
-    registry.execute("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, "
+    registry.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, "
                      "erasmus_code, network_role) VALUES ('t', 9, 'sapienza-roma', 'Sapienza', 'IT', 'I ROMA01', "
                      "'member')")
+    accept_staged(registry, "schools")
     again = load_erasmus(registry, [f])
     assert again["files"][0]["status"] == "loaded" and again["submissions"] == 1
     assert [m["school_id"] for m in mobility(registry)] == ["charite-berlin", "sapienza-roma"]

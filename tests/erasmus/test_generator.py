@@ -8,6 +8,7 @@ from pathlib import Path
 from ims_indicators.erasmus import load_erasmus
 from ims_indicators.erasmus.layouts import CURRENT
 from ims_indicators.warehouse import connect, rows
+from tests.curated import accept_staged
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,9 +38,10 @@ def test_generated_file_has_the_quirks_and_loads(home: Path, tmp_path: Path) -> 
 
     con = connect()
     try:
-        con.executemany("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, city, "
+        con.executemany("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, city, "
                         "erasmus_code, network_role) VALUES ('t', ?, ?, ?, ?, ?, ?, 'partner')",
                         [[i, *r] for i, r in enumerate(gen.REGISTRY)])
+        accept_staged(con, "schools")
         summary = load_erasmus(con, [out])
         t = summary["totals"]
         assert t["rows_corrupt"] == len(corrupt) and t["rows_read"] == len(good)

@@ -17,6 +17,7 @@ import pytest
 from ims_indicators import warehouse
 from ims_indicators.contracts import ddl_columns
 from ims_indicators.indicators import load_catalogue
+from tests.curated import accept_staged
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "catalogue" / "indicators.yaml"
@@ -32,9 +33,10 @@ class Builder:
         self._ids = itertools.count(1)
 
     def school(self, school_id: str, country: str, name: str | None = None, consent: bool = True) -> None:
-        self.con.execute("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, "
+        self.con.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, "
                          "network_role, consent_to_be_named) VALUES ('registry', 1, ?, ?, ?, 'partner', ?)",
                          [school_id, name or school_id.title(), country, consent])
+        accept_staged(self.con, "schools")
 
     def submission(self, dataset: str, school: str, year: str, *, status: str = "accepted",
                    received: str = "2024-10-01 12:00:00", rows_in: int | None = None, rows_quarantined: int = 0,
@@ -53,7 +55,7 @@ class Builder:
             full = {"submission_id": sid, "source_row": i, "school_id": school, "academic_year": year, **rec}
             unknown = set(full) - set(cols)
             assert not unknown, unknown
-            self.con.execute(f"INSERT INTO curated.{dataset} ({', '.join(full)}) VALUES "
+            self.con.execute(f"INSERT INTO staging.{dataset} ({', '.join(full)}) VALUES "
                              f"({', '.join('?' * len(full))})", list(full.values()))
 
     def dataset(self, dataset: str, school: str, year: str, records: list[dict], **submission) -> str:

@@ -281,10 +281,12 @@ def write_pipeline_batches(src: Path, home: Path) -> Path:
 
 
 def table_snapshot(home: Path, schemas: tuple[str, ...] = ("meta", "curated", "marts")) -> dict[str, list[tuple]]:
-    """Every table of the schemas, sorted, without timestamp columns and run ids (received_at, scored_at …)."""
+    """Every table and view of the schemas (curated.* are views), sorted, without timestamp columns and run ids
+    (received_at, scored_at …)."""
     with connect(home) as con:
-        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN "
-                             "(SELECT unnest(?)) ORDER BY ALL", [list(schemas)]).fetchall()
+        tables = con.execute("SELECT * FROM (SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
+                             "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal) "
+                             "WHERE schema_name IN (SELECT unnest(?)) ORDER BY ALL", [list(schemas)]).fetchall()
         out = {}
         for schema, table in tables:
             cols = [c for c, t in con.execute(

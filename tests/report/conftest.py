@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.curated import accept_staged
+
 REPO = Path(__file__).resolve().parents[2]
 YEARS = ("2021/22", "2022/23", "2023/24")
 XSS = "<script>alert(1)</script>"
@@ -118,11 +120,12 @@ def build_warehouse(path: Path, *, labels: bool = True) -> Path:
 
     con = duckdb.connect(str(path))
     try:
-        ensure_schema(con)  # meta.* and curated.* with the contracts' real columns
+        ensure_schema(con)  # meta.*, staging.* and curated.* with the contracts' real columns
         for i, (sid, name, cc, city, role, consent) in enumerate(SCHOOLS):
-            con.execute("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, city, "
+            con.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, city, "
                         "erasmus_code, network_role, consent_to_be_named) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         ["sub-schools", i + 2, sid, name, cc, city, f"X  {city.upper()}01", role, consent])
+        accept_staged(con, "schools")
         t0 = datetime(2024, 10, 1, 9, 0)
         n = 0
         for sid, *_ in SCHOOLS:

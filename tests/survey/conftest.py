@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from ims_indicators.warehouse import ensure_schema
+from tests.curated import accept_staged
 
 YEAR = "2023/24"
 
@@ -30,18 +31,20 @@ def add_respondents(con, school: str, item: str, scores: list[int | None], year:
     sub = f"student_survey.{school}.{year.replace('/', '-')}.resp"
     years = year_of_study or [2] * len(scores)
     con.executemany(
-        "INSERT INTO curated.student_survey (submission_id, source_row, school_id, academic_year, item, respondent_ref, "
+        "INSERT INTO staging.student_survey (submission_id, source_row, school_id, academic_year, item, respondent_ref, "
         "score, year_of_study, students_invited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [[sub, i + 2, school, year, item, f"r{i + 1}", s, y, invited] for i, (s, y) in enumerate(zip(scores, years))])
+    accept_staged(con, "student_survey")
 
 
 def add_aggregated(con, school: str, item: str, n: int, mean: float, sd: float | None, year: str = YEAR,
                    invited: int | None = INVITED) -> None:
     sub = f"student_survey.{school}.{year.replace('/', '-')}.agg"
-    row = con.execute("SELECT count(*) FROM curated.student_survey WHERE submission_id = ?", [sub]).fetchall()[0][0]
-    con.execute("INSERT INTO curated.student_survey (submission_id, source_row, school_id, academic_year, item, "
+    row = con.execute("SELECT count(*) FROM staging.student_survey WHERE submission_id = ?", [sub]).fetchall()[0][0]
+    con.execute("INSERT INTO staging.student_survey (submission_id, source_row, school_id, academic_year, item, "
                 "responses, mean, sd, students_invited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [sub, row + 2, school, year, item, n, mean, sd, invited])
+    accept_staged(con, "student_survey")
 
 
 def add_as_aggregate(con, school: str, item: str, scores: list[int | None], year: str = YEAR) -> None:

@@ -150,7 +150,7 @@ def test_recompute_replaces_and_empty_survey_writes_nothing(con):
     load(con, {})
     assert compute_survey(con) == 5
     assert compute_survey(con) == 5
-    con.execute("DELETE FROM curated.student_survey")
+    con.execute("DELETE FROM staging.student_survey")
     assert compute_survey(con) == 0
 
 

@@ -13,6 +13,8 @@ from ims_indicators.contracts import SURVEY_ITEMS
 from ims_indicators.indicators import compute_indicators, load_catalogue
 from ims_indicators.survey.che import apply_survey_groups, compute_survey
 
+from tests.curated import accept_staged
+
 from .conftest import YEAR
 from .test_che import GROUPS, NETWORK, load
 
@@ -23,14 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def warehouse(con):
     """The hand-computed network of test_che (b, d, e aggregated; a, c respondent-level), registered."""
     for school in NETWORK:
-        con.execute("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, "
+        con.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, "
                     "network_role, consent_to_be_named) VALUES ('registry', 1, ?, ?, 'DE', 'member', true)",
                     [school, school.upper()])
-    load(con, {"b": "aggregated", "d": "aggregated", "e": "aggregated"})
-    for sub, school in con.execute("SELECT DISTINCT submission_id, school_id FROM curated.student_survey").fetchall():
-        con.execute("INSERT INTO meta.submissions (submission_id, dataset, school_id, academic_year, source, file_name, "
-                    "sha256, received_at, status) VALUES (?, 'student_survey', ?, ?, 'school', 'f.csv', ?, ?, "
-                    "'accepted')", [sub, school, YEAR, sub, dt.datetime(2024, 10, 1)])
+    accept_staged(con, "schools")
+    load(con, {"b": "aggregated", "d": "aggregated", "e": "aggregated"})  # its submissions recorded as accepted
     return con
 
 

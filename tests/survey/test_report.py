@@ -73,7 +73,7 @@ def test_report_sections_with_comment_suppression(con, monkeypatch):
     for school, texts in comments.items():
         item = "teaching" if school == "a" else "overall_study_situation"
         for i, text in enumerate(texts):
-            con.execute("UPDATE curated.student_survey SET comment = ? WHERE school_id = ? AND item = ? AND "
+            con.execute("UPDATE staging.student_survey SET comment = ? WHERE school_id = ? AND item = ? AND "
                         "respondent_ref = ?", [text, school, item, f"r{i + 1}"])
     compute_survey(con)
     survey = load_survey(con)
@@ -105,7 +105,7 @@ def test_comments_are_masked_for_the_school(con, monkeypatch):
     texts = ["Dr. Müller never answers; write to anna.rossi@uni-x.it", "Thanks to Anna Rossi for the support.",
              "Prof Weber is great.", "Clinical placements are well organised.", "Exam dates came late."]
     for i, text in enumerate(texts):
-        con.execute("UPDATE curated.student_survey SET comment = ? WHERE respondent_ref = ?", [text, f"r{i + 1}"])
+        con.execute("UPDATE staging.student_survey SET comment = ? WHERE respondent_ref = ?", [text, f"r{i + 1}"])
     compute_survey(con)
     own = comments_html(load_survey(con), "a", "School A")
     for leaked in ("Müller", "anna.rossi", "Anna Rossi", "Weber"):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ims_indicators.contracts import ddl_columns
+from tests.curated import accept_staged
 
 REPO = Path(__file__).resolve().parents[2]
 D = dt.date
@@ -182,14 +183,15 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory):
         mp.setenv("IMS_EXPECTATIONS_DIR", str(REPO / "expectations"))
         with open_warehouse() as con:
             for school in ("alpha", "beta"):
-                con.execute("INSERT INTO curated.schools (submission_id, source_row, school_id, name, country_code, "
+                con.execute("INSERT INTO staging.schools (submission_id, source_row, school_id, name, country_code, "
                             "network_role) VALUES ('registry', 2, ?, ?, 'DE', 'partner')", [school, school.title()])
-            con.execute("INSERT INTO curated.enrolment (submission_id, source_row, school_id, academic_year, "
+            con.execute("INSERT INTO staging.enrolment (submission_id, source_row, school_id, academic_year, "
                         "programme_level, students_total, students_international, graduates) "
                         "VALUES ('e0', 2, 'alpha', ?, 'long_cycle', 9, 1, 1)", [Y])
-            con.execute("INSERT INTO curated.staffing (submission_id, source_row, school_id, academic_year, "
+            con.execute("INSERT INTO staging.staffing (submission_id, source_row, school_id, academic_year, "
                         "staff_category, headcount, fte, foreign_nationality) VALUES ('s0', 2, 'alpha', ?, "
                         "'professor', 3, 3, 0)", [Y])
+            accept_staged(con)  # the registry and totals the cross-dataset checks compare with
             ids: dict[str, list[str]] = {}
             for i, case in enumerate(CASES):
                 sid = _sid(i, case)
