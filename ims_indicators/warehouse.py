@@ -41,17 +41,17 @@ def _ensure_curated_views(con: duckdb.DuckDBPyConnection) -> None:
     sql/curated_registry.sql). A view is (re)made only when missing or made from other SQL (its comment holds a
     digest of the SQL): a connection never rewrites the catalogue for nothing. A curated *table* (warehouses from
     before the views) is dropped: its rows were those the view shows."""
-    found = dict(con.execute("""SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'curated'
-                                UNION ALL SELECT table_name, NULL FROM duckdb_tables() WHERE schema_name = 'curated'
-                             """).fetchall())
+    found = {name: (kind, comment) for name, kind, comment in con.execute(
+        """SELECT view_name, 'view', comment FROM duckdb_views() WHERE schema_name = 'curated'
+           UNION ALL SELECT table_name, 'table', NULL FROM duckdb_tables() WHERE schema_name = 'curated'""").fetchall()}
     for dataset in CONTRACTS:
         view = sql_text("ims_indicators.sql", "curated.sql" if contract(dataset).per_year else "curated_registry.sql")
         view = view.replace("{dataset}", dataset)
         digest = hashlib.sha256(view.encode("utf-8")).hexdigest()[:16]
-        if dataset in found and found[dataset] == digest:
+        kind, comment = found.get(dataset, (None, None))
+        if (kind, comment) == ("view", digest):
             continue
-        if dataset in found and con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'curated' "
-                                            "AND table_name = ?", [dataset]).fetchall()[0][0]:
+        if kind == "table":
             con.execute(f"DROP TABLE curated.{dataset}")
         con.execute(view)
         con.execute(f"COMMENT ON VIEW curated.{dataset} IS '{digest}'")

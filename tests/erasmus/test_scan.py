@@ -36,7 +36,7 @@ def messy(registry, tmp_path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
     registry's bitmap without being a registry school's."""
     load.prepare_registry(registry)
     fake = collide(registry, "D  BERLIN13")
-    other = dict(Sending_Organisation_Erasmus_Code="F  PARIS999", Receiving_Organisation_Erasmus_Code="E  MADRID03")
+    other = {"Sending_Organisation_Erasmus_Code": "F  PARIS999", "Receiving_Organisation_Erasmus_Code": "E  MADRID03"}
     filler = [line(row(**other, Project_Reference=f"F-{i}")) for i in range(4000)]  # lines 2 .. 4001
     tail = [
         line(row(Project_Reference="K-1")),                                                    # 4002 kept

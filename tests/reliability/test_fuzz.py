@@ -217,6 +217,18 @@ def test_a_5_mb_cell_is_read_or_held_back_quickly(inbox: Path) -> None:
     assert time.monotonic() - started < 60  # was: DuckDB's sniffer and clevercsv, quadratic in the line length
 
 
+def test_a_line_longer_than_the_readers_buffer_is_held_back_never_lost(inbox: Path) -> None:
+    """25 MB in one line: more than DuckDB's CSV buffer (raw.py). It was dropped without a trace (2 rows in, none
+    held); now it is held back with its line number and the reason, the rows around it staged."""
+    lines = MOBILITY.splitlines()
+    text = "\n".join([*lines[:2], lines[1].replace("Medizinische Universität Wien", "x" * 25_000_000), lines[2]]) + "\n"
+    result, _, con = stage(inbox, text.encode("utf-8"), dataset="mobility")
+    assert result.status == "staged" and result.rows_in == 3 and result.rows_quarantined == 1
+    (row, rule, reason), = con.execute("SELECT source_row, rule, reason FROM meta.quarantine").fetchall()
+    assert (row, rule) == (3, "read.csv_line") and "longer than the 20,000,000 bytes" in reason and len(reason) < 300
+    assert con.execute("SELECT source_row FROM staging.mobility ORDER BY 1").fetchall() == [(2,), (4,)]
+
+
 def test_a_number_too_big_for_an_integer_holds_its_row_back(inbox: Path) -> None:
     result, _, _ = stage(inbox, (STAFFING + "professor,1e300,1,0,0\nlecturer,3,2,1,1\nresearcher,5,4,1,1\n").encode())
     assert result.status == "staged" and result.rows_quarantined == 1  # was: the whole file refused

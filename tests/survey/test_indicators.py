@@ -3,7 +3,6 @@ equal to the survey mart's means whichever form a school sent, and CHE interval 
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,8 @@ from ims_indicators.benchmark import compute_benchmarks, load_peer_sets
 from ims_indicators.contracts import SURVEY_ITEMS
 from ims_indicators.indicators import compute_indicators, load_catalogue
 from ims_indicators.survey.che import apply_survey_groups, compute_survey
-
 from tests.curated import accept_staged
 
-from .conftest import YEAR
 from .test_che import GROUPS, NETWORK, load
 
 ROOT = Path(__file__).resolve().parents[2]
