@@ -26,7 +26,7 @@ Y = "2023/24"
 
 
 class Builder:
-    """INSERT helpers: registry rows, submissions and curated rows with lineage."""
+    """INSERT helpers: registry rows, submissions and their rows with lineage (staged: curated is the view of them)."""
 
     def __init__(self, con):
         self.con = con
