@@ -36,7 +36,7 @@ def current_holder() -> dict | None:
 
 def _left_by_dead(holder: dict) -> bool:
     """Whether a holder file was left behind by a process of this host that is gone (the OS freed its lock)."""
-    return holder.get("host") == socket.gethostname() and not _pid_alive(int(holder["pid"]))
+    return holder.get("host") == socket.gethostname() and not pid_alive(int(holder["pid"]))
 
 
 def other_writer() -> dict | None:
@@ -48,7 +48,8 @@ def other_writer() -> dict | None:
     return holder
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host exists (signal 0 asks without signalling; another user's: alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

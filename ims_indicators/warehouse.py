@@ -6,6 +6,7 @@ import hashlib
 import time
 import uuid
 from contextlib import contextmanager
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Iterator
@@ -45,9 +46,7 @@ def _ensure_curated_views(con: duckdb.DuckDBPyConnection) -> None:
         """SELECT view_name, 'view', comment FROM duckdb_views() WHERE schema_name = 'curated'
            UNION ALL SELECT table_name, 'table', NULL FROM duckdb_tables() WHERE schema_name = 'curated'""").fetchall()}
     for dataset in CONTRACTS:
-        view = sql_text("ims_indicators.sql", "curated.sql" if contract(dataset).per_year else "curated_registry.sql")
-        view = view.replace("{dataset}", dataset)
-        digest = hashlib.sha256(view.encode("utf-8")).hexdigest()[:16]
+        view, digest = _curated_view(dataset)
         kind, comment = found.get(dataset, (None, None))
         if (kind, comment) == ("view", digest):
             continue
@@ -55,6 +54,14 @@ def _ensure_curated_views(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DROP TABLE curated.{dataset}")
         con.execute(view)
         con.execute(f"COMMENT ON VIEW curated.{dataset} IS '{digest}'")
+
+
+@cache
+def _curated_view(dataset: str) -> tuple[str, str]:
+    """The SQL of ``dataset``'s curated view and its digest (read once per process, not at every connection)."""
+    view = sql_text("ims_indicators.sql", "curated.sql" if contract(dataset).per_year else "curated_registry.sql")
+    view = view.replace("{dataset}", dataset)
+    return view, hashlib.sha256(view.encode("utf-8")).hexdigest()[:16]
 
 
 def connect(path: Path | None = None, *, read_only: bool = False, wait: float = 30.0) -> duckdb.DuckDBPyConnection:

@@ -40,10 +40,11 @@ from ims_indicators import settings, submissions
 from ims_indicators.contracts import contract
 from ims_indicators.erasmus.layouts import FIELDS, Layout, detect_layout
 from ims_indicators.errors import InputRefused
-from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
-from ims_indicators.submissions import SubmissionKey, submission_id
+from ims_indicators.lock import pid_alive
 from ims_indicators.read.received import check_received, walk_received
 from ims_indicators.read.repair import fix_encoding, suspect_values
+from ims_indicators.submissions import SOURCE_OPEN_DATA as SOURCE
+from ims_indicators.submissions import SubmissionKey, submission_id
 from ims_indicators.warehouse import quote_ident, rows, sql_text, transaction
 
 SQL = "ims_indicators.erasmus.sql"
@@ -166,7 +167,7 @@ def attach_work(con: duckdb.DuckDBPyConnection, kept_bytes: int) -> None:
         work_file().parent.mkdir(parents=True, exist_ok=True)
         for old in work_file().parent.glob("erasmus-work-*.duckdb"):
             pid = old.name.removeprefix("erasmus-work-").removesuffix(".duckdb")
-            if pid.isdigit() and not _running(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 _remove_work_file(old)
     con.execute(f"ATTACH '{target.replace(chr(39), chr(39) * 2)}' AS {WORK}")
 
@@ -180,16 +181,6 @@ def detach_work(con: duckdb.DuckDBPyConnection) -> None:
 def _remove_work_file(path: Path) -> None:
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, under another user
-        return True
-    return True
 
 
 def _file_submission_id(sha: str) -> str:
